@@ -1,0 +1,171 @@
+//! The resolved build plan: the config after validation, with absolute sorted file lists,
+//! parsed transforms and defaults filled in. Nothing downstream re-validates the JSON.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::tensor::DType;
+
+/// Input table format of a block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileFormat {
+    /// CSV with a header row; `separator` is a single byte (GraphStorm's `format.separator`).
+    Csv { separator: u8 },
+    Parquet,
+    /// One JSON object per line (GraphStorm's deprecated `json` format).
+    Json,
+    /// HDF5, one dataset per column (not readable yet: resolution fails with a clear message).
+    Hdf5,
+}
+
+impl FileFormat {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FileFormat::Csv { .. } => "csv",
+            FileFormat::Parquet => "parquet",
+            FileFormat::Json => "json",
+            FileFormat::Hdf5 => "hdf5",
+        }
+    }
+}
+
+/// Resolved input files of a block: existing regular files, sorted lexicographically by path
+/// string (GraphStorm's order, so `t_10` sorts before `t_2`).
+#[derive(Clone, Debug)]
+pub struct InputFiles {
+    pub format: FileFormat,
+    pub files: Vec<PathBuf>,
+}
+
+/// One feature transform with its options (and learned state, when the config carries it).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transform {
+    /// No transform, or `no-op`.
+    Noop { separator: Option<String>, truncate_dim: Option<usize> },
+    MaxMinNorm {
+        max_bound: f64,
+        min_bound: f64,
+        max_val: Option<Vec<f64>>,
+        min_val: Option<Vec<f64>>,
+    },
+    Standard { sum: Option<Vec<f64>> },
+    RankGauss { epsilon: f64, uniquify: bool },
+    Categorical { separator: Option<String>, mapping: Option<BTreeMap<String, usize>> },
+    Bucket { range: [f64; 2], bucket_cnt: usize, slide_window_size: f64 },
+    TokenizeHf { bert_model: String, max_seq_length: usize },
+    BertHf { bert_model: String, max_seq_length: usize, infer_batch_size: usize },
+    HardNegative { separator: Option<String> },
+    Tabular { target_col: Option<String> },
+}
+
+impl Transform {
+    /// The config's `transform.name` (`no-op` for no transform).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transform::Noop { .. } => "no-op",
+            Transform::MaxMinNorm { .. } => "max_min_norm",
+            Transform::Standard { .. } => "standard",
+            Transform::RankGauss { .. } => "rank_gauss",
+            Transform::Categorical { .. } => "to_categorical",
+            Transform::Bucket { .. } => "bucket_numerical",
+            Transform::TokenizeHf { .. } => "tokenize_hf",
+            Transform::BertHf { .. } => "bert_hf",
+            Transform::HardNegative { .. } => "edge_dst_hard_negative",
+            Transform::Tabular { .. } => "tabular",
+        }
+    }
+}
+
+/// One entry of a block's `features` list.
+#[derive(Clone, Debug)]
+pub struct FeatureSpec {
+    /// JSON path of this feature dict, e.g. `nodes[0].features[2]` (for error messages).
+    pub json_path: String,
+    /// Input columns (one, or several for a multi-column feature), in config order.
+    pub columns: Vec<String>,
+    /// Output array name (`feature_name`, defaulting to the single column).
+    pub name: String,
+    /// `out_dtype`, if given.
+    pub out_dtype: Option<DType>,
+    pub transform: Transform,
+    /// `feature_dim` carried by the config (a re-fed runtime config); checked against this run.
+    pub feature_dim: Option<Vec<usize>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskType {
+    Classification,
+    Regression,
+    LinkPrediction,
+}
+
+/// Custom split files (`custom_split_filenames`).
+#[derive(Clone, Debug)]
+pub struct CustomSplit {
+    /// Files per split (train, valid, test); each list may be empty.
+    pub train: Vec<PathBuf>,
+    pub valid: Vec<PathBuf>,
+    pub test: Vec<PathBuf>,
+    /// Columns to read from Parquet split files (1 for nodes, 2 `[src, dst]` for edges).
+    pub column: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Split {
+    /// `split_pct` `[train, val, test]`; sums to at most 1.
+    Pct([f64; 3]),
+    Custom(CustomSplit),
+}
+
+/// One entry of a block's `labels` list.
+#[derive(Clone, Debug)]
+pub struct LabelSpec {
+    /// JSON path of this label dict, e.g. `nodes[0].labels[0]`.
+    pub json_path: String,
+    /// `label_col`; `None` only for link prediction.
+    pub column: Option<String>,
+    pub task: TaskType,
+    pub split: Split,
+    /// `label_stats_type: "frequency_cnt"` on a classification label.
+    pub frequency_stats: bool,
+    /// Names of the train/val/test mask arrays.
+    pub mask_names: [String; 3],
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeBlock {
+    /// Index in the config's `nodes` list.
+    pub index: usize,
+    /// Node type after homogeneous renaming (`_N`).
+    pub node_type: String,
+    pub input: InputFiles,
+    pub id_col: Option<String>,
+    pub features: Vec<FeatureSpec>,
+    pub labels: Vec<LabelSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EdgeBlock {
+    /// Index in the config's `edges` list.
+    pub index: usize,
+    /// `[src_type, rel_type, dst_type]` after homogeneous renaming.
+    pub relation: [String; 3],
+    pub input: InputFiles,
+    /// `source_id_col` and `dest_id_col` (both or neither).
+    pub id_cols: Option<(String, String)>,
+    pub features: Vec<FeatureSpec>,
+    pub labels: Vec<LabelSpec>,
+}
+
+/// The validated, resolved configuration.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The config JSON as loaded (after GSProcessing conversion), kept to write the runtime
+    /// config (`data_transform_new.json`) with learned state added.
+    pub raw: serde_json::Value,
+    /// Folder of the config file (relative paths resolve against it first).
+    pub base_dir: PathBuf,
+    pub is_homogeneous: bool,
+    pub nodes: Vec<NodeBlock>,
+    pub edges: Vec<EdgeBlock>,
+}

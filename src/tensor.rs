@@ -1,0 +1,232 @@
+//! Dense n-dimensional arrays as raw little-endian bytes plus a dtype and a shape.
+//!
+//! Every node/edge data array (features, labels, masks) travels through the pipeline as a
+//! [`Tensor`]: row-major (C order), first axis = rows (one per node or edge). The storage is
+//! either owned bytes or a read-only memory map of a spill file ([`Bytes`]), so writers can
+//! gather rows from spilled arrays without loading them whole.
+
+use std::ops::Deref;
+
+/// Element type of a [`Tensor`]. These are the dtypes GraphStorm produces and DGL/torch load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DType {
+    I8,
+    U8,
+    I16,
+    I32,
+    I64,
+    F16,
+    F32,
+    F64,
+}
+
+impl DType {
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::I8 | DType::U8 => 1,
+            DType::I16 | DType::F16 => 2,
+            DType::I32 | DType::F32 => 4,
+            DType::I64 | DType::F64 => 8,
+        }
+    }
+
+    /// numpy-style name (`"float32"`, `"int8"`, ...), as used in configs and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::I8 => "int8",
+            DType::U8 => "uint8",
+            DType::I16 => "int16",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+            DType::F16 => "float16",
+            DType::F32 => "float32",
+            DType::F64 => "float64",
+        }
+    }
+
+    /// Parses a GraphStorm `out_dtype` value (only the four it accepts).
+    pub fn from_out_dtype(s: &str) -> Option<DType> {
+        match s {
+            "float16" => Some(DType::F16),
+            "float32" => Some(DType::F32),
+            "float64" => Some(DType::F64),
+            "int8" => Some(DType::I8),
+            _ => None,
+        }
+    }
+
+    /// DGL `DGLDataType` (code, bits): code 0 = int, 1 = uint, 2 = float.
+    pub fn dgl_code_bits(self) -> (u8, u8) {
+        let code = match self {
+            DType::I8 | DType::I16 | DType::I32 | DType::I64 => 0,
+            DType::U8 => 1,
+            DType::F16 | DType::F32 | DType::F64 => 2,
+        };
+        (code, (self.size() * 8) as u8)
+    }
+
+    /// The torch storage class that `torch.save` pickles for this dtype.
+    pub fn torch_storage(self) -> &'static str {
+        match self {
+            DType::I8 => "CharStorage",
+            DType::U8 => "ByteStorage",
+            DType::I16 => "ShortStorage",
+            DType::I32 => "IntStorage",
+            DType::I64 => "LongStorage",
+            DType::F16 => "HalfStorage",
+            DType::F32 => "FloatStorage",
+            DType::F64 => "DoubleStorage",
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, DType::F16 | DType::F32 | DType::F64)
+    }
+}
+
+/// Read-only byte storage: owned, or a memory-mapped spill file.
+pub enum Bytes {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bytes::Owned(v) => write!(f, "Owned({} bytes)", v.len()),
+            Bytes::Mapped(m) => write!(f, "Mapped({} bytes)", m.len()),
+        }
+    }
+}
+
+/// A row-major array. `data.len() == shape.iter().product() * dtype.size()` always holds.
+#[derive(Debug)]
+pub struct Tensor {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    pub data: Bytes,
+}
+
+/// Element types that can be viewed as a [`Tensor`]'s storage.
+pub trait Element: bytemuck::Pod {
+    const DTYPE: DType;
+}
+macro_rules! element {
+    ($t:ty, $d:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = $d;
+        }
+    };
+}
+element!(i8, DType::I8);
+element!(u8, DType::U8);
+element!(i16, DType::I16);
+element!(i32, DType::I32);
+element!(i64, DType::I64);
+element!(half::f16, DType::F16);
+element!(f32, DType::F32);
+element!(f64, DType::F64);
+
+impl Tensor {
+    /// Builds a tensor from typed values. Panics if `shape` does not match `values.len()`
+    /// (a programming error, never user input).
+    pub fn from_vec<T: Element>(shape: Vec<usize>, values: Vec<T>) -> Tensor {
+        assert_eq!(shape.iter().product::<usize>(), values.len(), "shape/len mismatch");
+        let data = match bytemuck::allocation::try_cast_vec::<T, u8>(values) {
+            Ok(v) => v,
+            Err((_, v)) => bytemuck::cast_slice::<T, u8>(&v).to_vec(),
+        };
+        Tensor { dtype: T::DTYPE, shape, data: Bytes::Owned(data) }
+    }
+
+    /// 1-D tensor.
+    pub fn from_1d<T: Element>(values: Vec<T>) -> Tensor {
+        let n = values.len();
+        Tensor::from_vec(vec![n], values)
+    }
+
+    /// Raw bytes, row-major, little-endian.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Typed view; `None` if `T` is not this tensor's dtype or the storage is misaligned.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        if T::DTYPE != self.dtype {
+            return None;
+        }
+        bytemuck::try_cast_slice(&self.data).ok()
+    }
+
+    /// Number of rows (first axis); 0-dim tensors are never built.
+    pub fn rows(&self) -> usize {
+        self.shape.first().copied().unwrap_or(0)
+    }
+
+    /// Elements per row (product of the trailing axes).
+    pub fn row_len(&self) -> usize {
+        self.shape.iter().skip(1).product()
+    }
+
+    /// Bytes per row.
+    pub fn row_bytes(&self) -> usize {
+        self.row_len() * self.dtype.size()
+    }
+
+    /// New tensor holding rows `idx[0], idx[1], ...` of `self`, in that order.
+    pub fn gather_rows(&self, idx: &[usize]) -> Tensor {
+        let rb = self.row_bytes();
+        let src = self.bytes();
+        let mut out = Vec::with_capacity(idx.len() * rb);
+        for &i in idx {
+            out.extend_from_slice(&src[i * rb..(i + 1) * rb]);
+        }
+        let mut shape = self.shape.clone();
+        shape[0] = idx.len();
+        Tensor { dtype: self.dtype, shape, data: Bytes::Owned(out) }
+    }
+
+    /// Stacks tensors with equal dtype and trailing shape along the first axis.
+    pub fn concat_rows(parts: &[Tensor]) -> Option<Tensor> {
+        let first = parts.first()?;
+        let mut rows = 0;
+        let mut data = Vec::new();
+        for p in parts {
+            if p.dtype != first.dtype || p.shape[1..] != first.shape[1..] {
+                return None;
+            }
+            rows += p.rows();
+            data.extend_from_slice(p.bytes());
+        }
+        let mut shape = first.shape.clone();
+        shape[0] = rows;
+        Some(Tensor { dtype: first.dtype, shape, data: Bytes::Owned(data) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gather_and_concat() {
+        let t = Tensor::from_vec(vec![3, 2], vec![1f32, 2., 3., 4., 5., 6.]);
+        let g = t.gather_rows(&[2, 0]);
+        assert_eq!(g.shape, vec![2, 2]);
+        assert_eq!(g.as_slice::<f32>().unwrap(), &[5., 6., 1., 2.]);
+        let c = Tensor::concat_rows(&[g, t]).unwrap();
+        assert_eq!(c.rows(), 5);
+        assert!(c.as_slice::<i64>().is_none());
+    }
+}
