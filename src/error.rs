@@ -15,7 +15,12 @@ pub enum Error {
 
     /// Bad data inside an input file, at a known row and column.
     #[error("{}: row {row}, column '{column}': {msg}", file.display())]
-    Data { file: PathBuf, row: u64, column: String, msg: String },
+    Data {
+        file: PathBuf,
+        row: u64,
+        column: String,
+        msg: String,
+    },
 
     /// The graph as a whole is inconsistent (e.g. unknown edge endpoints).
     #[error("{0}")]
@@ -23,7 +28,10 @@ pub enum Error {
 
     /// Writing output failed.
     #[error("writing {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("{0}")]
     Other(String),
@@ -31,13 +39,22 @@ pub enum Error {
 
 impl Error {
     pub fn config(path: impl Into<String>, msg: impl Into<String>) -> Error {
-        Error::Config { path: path.into(), msg: msg.into() }
+        Error::Config {
+            path: path.into(),
+            msg: msg.into(),
+        }
     }
     pub fn input(file: impl Into<PathBuf>, msg: impl Into<String>) -> Error {
-        Error::Input { file: file.into(), msg: msg.into() }
+        Error::Input {
+            file: file.into(),
+            msg: msg.into(),
+        }
     }
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Write { path: path.into(), source }
+        Error::Write {
+            path: path.into(),
+            source,
+        }
     }
 }
 

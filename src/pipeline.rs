@@ -1,1 +1,1001 @@
-//! (in progress)
+//! The `construct` pipeline: config → node tables → featureless ID maps → edge tables →
+//! graph (+ reverse edges) → partition → writers. Wiring only; each step lives in its stage
+//! module.
+//!
+//! Order (GraphStorm's `process_graph`, spec §3.0): node blocks in config order (IDs, features,
+//! labels), ID maps for node types seen only in edges, edge blocks in config order (features and
+//! labels on all rows, then endpoint mapping and filtering), reverse edges, runtime config,
+//! partitioning, outputs. Files of a block are decoded in parallel (one rayon task per file);
+//! mapping, transforms and writers parallelize internally.
+//!
+//! # Memory
+//! The decoded columns of one block at a time, plus the constructed graph (edge lists as
+//! `u32` pairs and every node/edge data array).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use arrow::array::ArrayRef;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use crate::config::plan::{FeatureSpec, InputFiles, LabelSpec, Plan, Split};
+use crate::error::{Error, Result};
+use crate::features::{self, FeatureCtx, FileColumns};
+use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
+use crate::idmap::{self, IdMap, RawIds, MISSING};
+use crate::labels::{self, LabelFile};
+use crate::partition::Assignment;
+use crate::progress::Progress;
+use crate::readers::{self, FileTable};
+use crate::tensor::Tensor;
+use crate::workspace::Staging;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Dgl,
+    DistDgl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartMethod {
+    Metis,
+    Random,
+}
+
+impl PartMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartMethod::Metis => "metis",
+            PartMethod::Random => "random",
+        }
+    }
+}
+
+/// Resolved options of one `construct` run.
+#[derive(Clone, Debug)]
+pub struct ConstructOptions {
+    pub conf_file: PathBuf,
+    pub output_dir: PathBuf,
+    pub graph_name: String,
+    /// Working directory (fallback base for relative paths in the config).
+    pub cwd: PathBuf,
+    pub output_conf_file: Option<PathBuf>,
+    pub remap_node_id: bool,
+    pub add_reverse_edges: bool,
+    pub validate_features: bool,
+    pub formats: Vec<OutputFormat>,
+    pub num_parts: u32,
+    pub part_method: PartMethod,
+    pub skip_nonexist_edges: bool,
+    pub workspace: Option<PathBuf>,
+    pub seed: u64,
+}
+
+/// What a finished run built.
+#[derive(Debug)]
+pub struct Summary {
+    pub output_dir: PathBuf,
+    pub node_types: usize,
+    pub nodes: u64,
+    pub edge_types: usize,
+    pub edges: u64,
+    pub num_parts: u32,
+    pub seconds: f64,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "built {} nodes ({} types) and {} edges ({} types) into {} partition(s) at {} in {:.2} s",
+            self.nodes,
+            self.node_types,
+            self.edges,
+            self.edge_types,
+            self.num_parts,
+            self.output_dir.display(),
+            self.seconds
+        )
+    }
+}
+
+/// Runs the whole pipeline. On error nothing is left in the output directory.
+pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary> {
+    let start = Instant::now();
+    let t = Instant::now();
+    let plan = crate::config::load_plan(
+        &opts.conf_file,
+        &crate::config::LoadOptions {
+            cwd: opts.cwd.clone(),
+        },
+    )?;
+    progress.record(
+        "load config",
+        (plan.nodes.len() + plan.edges.len()) as u64,
+        "blocks",
+        t.elapsed().as_secs_f64(),
+    );
+    if let Some(ws) = &opts.workspace {
+        log::debug!(
+            "--ext-mem-workspace {} noted; all arrays of this run are held in memory",
+            ws.display()
+        );
+    }
+    let built = build_graph(&plan, opts, progress)?;
+    let staging = Staging::create(&opts.output_dir)?;
+    write_outputs(&plan, opts, progress, &built, staging.path())?;
+    staging.commit()?;
+    let g = &built.graph;
+    Ok(Summary {
+        output_dir: opts.output_dir.clone(),
+        node_types: g.ntypes.len(),
+        nodes: g.total_nodes(),
+        edge_types: g.etypes.len(),
+        edges: g.total_edges(),
+        num_parts: opts.num_parts,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The graph plus everything the side outputs need.
+pub struct Built {
+    pub graph: Graph,
+    /// ID map per node type name.
+    pub id_maps: BTreeMap<String, IdMap>,
+    /// Runtime config (input config + learned state).
+    pub runtime_config: Value,
+    /// Label statistics: type key → label name → value → count, types in config order.
+    pub node_label_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>,
+    pub edge_label_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>,
+}
+
+/// Per-block seed for splits: independent of thread count and of other blocks.
+fn derive_seed(seed: u64, kind: u64, block: usize, label: usize) -> u64 {
+    let mut z =
+        seed ^ kind.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ ((block as u64) << 32) ^ label as u64;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Columns a block reads, deduplicated, in a fixed order.
+struct ColumnSet {
+    names: Vec<String>,
+}
+
+impl ColumnSet {
+    fn new() -> Self {
+        ColumnSet { names: Vec::new() }
+    }
+    fn add(&mut self, c: &str) -> usize {
+        match self.names.iter().position(|n| n == c) {
+            Some(i) => i,
+            None => {
+                self.names.push(c.to_string());
+                self.names.len() - 1
+            }
+        }
+    }
+    fn index(&self, c: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == c)
+            .expect("column registered")
+    }
+}
+
+fn block_columns(id_cols: &[&str], features: &[FeatureSpec], labels: &[LabelSpec]) -> ColumnSet {
+    let mut cs = ColumnSet::new();
+    for c in id_cols {
+        cs.add(c);
+    }
+    for f in features {
+        for c in &f.columns {
+            cs.add(c);
+        }
+    }
+    for l in labels {
+        if let Some(c) = &l.column {
+            cs.add(c);
+        }
+    }
+    cs
+}
+
+/// Decodes the block's files in parallel, keeping file order.
+fn read_block(
+    input: &InputFiles,
+    cols: &ColumnSet,
+    progress: &Progress,
+    what: &str,
+) -> Result<Vec<FileTable>> {
+    let stage = progress.stage(what, Some(input.files.len() as u64), "files");
+    let tables: Vec<FileTable> = input
+        .files
+        .par_iter()
+        .map(|f| {
+            let t = readers::read_columns(f, &input.format, &cols.names);
+            stage.inc(1);
+            t
+        })
+        .collect::<Result<_>>()?;
+    let rows: usize = tables.iter().map(|t| t.num_rows).sum();
+    stage.finish(rows as u64);
+    Ok(tables)
+}
+
+/// Global row → (file, row in file).
+fn locate(tables: &[FileTable], files: &[PathBuf], mut row: usize) -> (PathBuf, usize) {
+    for (t, f) in tables.iter().zip(files) {
+        if row < t.num_rows {
+            return (f.clone(), row);
+        }
+        row -= t.num_rows;
+    }
+    (files.last().cloned().unwrap_or_default(), row)
+}
+
+fn raw_ids_of(tables: &[FileTable], files: &[PathBuf], col: usize, name: &str) -> Result<RawIds> {
+    let parts = tables
+        .par_iter()
+        .zip(files.par_iter())
+        .map(|(t, f)| idmap::raw_ids_from_array(t.column(col), f, name))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(idmap::concat_raw_ids(parts))
+}
+
+/// Computes features and labels of a block over all its rows.
+#[allow(clippy::too_many_arguments)]
+fn block_data(
+    kind: &str,
+    block_index: usize,
+    features_spec: &[FeatureSpec],
+    labels_spec: &[LabelSpec],
+    id_cols: &[usize],
+    tables: &[FileTable],
+    input: &InputFiles,
+    cols: &ColumnSet,
+    ctx: &FeatureCtx<'_>,
+    seed: u64,
+    runtime: &mut Value,
+    stats: &mut BTreeMap<String, BTreeMap<i64, u64>>,
+    progress: &Progress,
+) -> Result<Vec<NamedTensor>> {
+    let mut out = Vec::new();
+    let rows: usize = tables.iter().map(|t| t.num_rows).sum();
+    for (k, spec) in features_spec.iter().enumerate() {
+        let stage = progress.stage(&format!("feature {}", spec.name), None, "rows");
+        let files: Vec<FileColumns<'_>> = tables
+            .iter()
+            .zip(&input.files)
+            .map(|(t, p)| FileColumns {
+                path: p,
+                columns: spec
+                    .columns
+                    .iter()
+                    .map(|c| t.column(cols.index(c)).clone())
+                    .collect(),
+            })
+            .collect();
+        let fo = features::compute_feature(spec, &files, ctx)?;
+        stage.finish(rows as u64);
+        let fdict = &mut runtime[kind][block_index]["features"][k];
+        if !fo.learned.is_empty() {
+            if !fdict.get("transform").is_some_and(Value::is_object) {
+                fdict["transform"] = json!({});
+            }
+            for (key, v) in fo.learned {
+                fdict["transform"][key] = v;
+            }
+        }
+        fdict["feature_dim"] = json!(fo.feature_dim);
+        out.extend(fo.tensors);
+    }
+    let kind_tag = if kind == "nodes" { 1 } else { 2 };
+    for (k, spec) in labels_spec.iter().enumerate() {
+        let files: Vec<LabelFile<'_>> = tables
+            .iter()
+            .zip(&input.files)
+            .map(|(t, p)| LabelFile {
+                path: p,
+                label: spec
+                    .column
+                    .as_ref()
+                    .map(|c| t.column(cols.index(c)).clone()),
+                ids: match spec.split {
+                    Split::Custom(_) => id_cols.iter().map(|&i| t.column(i).clone()).collect(),
+                    Split::Pct(_) => Vec::new(),
+                },
+            })
+            .collect();
+        let lo = labels::compute_label(spec, &files, derive_seed(seed, kind_tag, block_index, k))?;
+        if let (Some(s), Some(name)) = (lo.stats, &spec.column) {
+            stats.insert(name.clone(), s);
+        }
+        out.extend(lo.tensors);
+    }
+    Ok(out)
+}
+
+fn add_data(target: &mut Vec<NamedTensor>, new: Vec<NamedTensor>, owner: &str) -> Result<()> {
+    for t in new {
+        if target.iter().any(|x| x.name == t.name) {
+            return Err(Error::Graph(format!(
+                "the data array '{}' of {owner} is produced twice (feature/label/mask names must be unique per type)",
+                t.name
+            )));
+        }
+        target.push(t);
+    }
+    Ok(())
+}
+
+/// Builds the in-memory graph from the plan.
+pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Result<Built> {
+    let mut runtime = plan.raw.clone();
+    let mut id_maps: BTreeMap<String, IdMap> = BTreeMap::new();
+    let mut node_data: BTreeMap<String, Vec<NamedTensor>> = BTreeMap::new();
+    let mut node_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)> = Vec::new();
+    let mut node_block_types: BTreeSet<String> = BTreeSet::new();
+    let empty = FeatureCtx {
+        validate: opts.validate_features,
+        dst_ids: None,
+    };
+
+    // 1. Node blocks.
+    for b in &plan.nodes {
+        node_block_types.insert(b.node_type.clone());
+        let id_cols: Vec<&str> = b.id_col.iter().map(|s| s.as_str()).collect();
+        let cols = block_columns(&id_cols, &b.features, &b.labels);
+        let tables = read_block(&b.input, &cols, progress, &format!("read {}", b.node_type))?;
+        let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
+        if let Some(col) = &b.id_col {
+            let t = Instant::now();
+            let raw = raw_ids_of(&tables, &b.input.files, id_idx[0], col)?;
+            if raw.len() > idmap::MAX_NODES_PER_TYPE {
+                return Err(Error::Graph(format!(
+                    "node type '{}' has {} nodes; at most {} per type are supported",
+                    b.node_type,
+                    raw.len(),
+                    idmap::MAX_NODES_PER_TYPE
+                )));
+            }
+            let n = raw.len();
+            let map = IdMap::from_node_ids(raw, opts.remap_node_id).map_err(|d| {
+                let (file, row) = locate(&tables, &b.input.files, d.row);
+                Error::Data {
+                    file,
+                    row: row as u64,
+                    column: col.clone(),
+                    msg: format!(
+                        "duplicate node ID '{}' of node type '{}'; every node ID must appear once",
+                        d.id, b.node_type
+                    ),
+                }
+            })?;
+            if id_maps.insert(b.node_type.clone(), map).is_some() {
+                return Err(Error::config(
+                    format!("nodes[{}].node_id_col", b.index),
+                    format!(
+                        "node type '{}' already got its IDs from an earlier block",
+                        b.node_type
+                    ),
+                ));
+            }
+            progress.record(
+                &format!("id map {}", b.node_type),
+                n as u64,
+                "ids",
+                t.elapsed().as_secs_f64(),
+            );
+        }
+        let mut stats = BTreeMap::new();
+        let data = block_data(
+            "nodes",
+            b.index,
+            &b.features,
+            &b.labels,
+            &id_idx,
+            &tables,
+            &b.input,
+            &cols,
+            &empty,
+            opts.seed,
+            &mut runtime,
+            &mut stats,
+            progress,
+        )?;
+        add_data(
+            node_data.entry(b.node_type.clone()).or_default(),
+            data,
+            &format!("node type '{}'", b.node_type),
+        )?;
+        match node_stats.iter_mut().find(|(t, _)| *t == b.node_type) {
+            Some((_, s)) => s.extend(stats),
+            None => node_stats.push((b.node_type.clone(), stats)),
+        }
+    }
+    for t in &node_block_types {
+        if !id_maps.contains_key(t) {
+            return Err(Error::config(
+                "nodes",
+                format!("no block of node type '{t}' has node_id_col; exactly one block per node type must give the node IDs"),
+            ));
+        }
+    }
+
+    // 2. Node types seen only in edges: sorted unique raw IDs.
+    let featureless: BTreeSet<String> = plan
+        .edges
+        .iter()
+        .flat_map(|e| [e.relation[0].clone(), e.relation[2].clone()])
+        .filter(|t| !node_block_types.contains(t))
+        .collect();
+    if !featureless.is_empty() {
+        let t0 = Instant::now();
+        let mut collected: BTreeMap<String, Vec<RawIds>> = BTreeMap::new();
+        for e in &plan.edges {
+            let Some((src_col, dst_col)) = &e.id_cols else {
+                continue;
+            };
+            let mut want = Vec::new();
+            if featureless.contains(&e.relation[0]) {
+                want.push((e.relation[0].clone(), src_col.clone()));
+            }
+            if featureless.contains(&e.relation[2]) {
+                want.push((e.relation[2].clone(), dst_col.clone()));
+            }
+            if want.is_empty() {
+                continue;
+            }
+            let mut cs = ColumnSet::new();
+            for (_, c) in &want {
+                cs.add(c);
+            }
+            let tables = read_block(&e.input, &cs, progress, &format!("ids {}", e.relation[1]))?;
+            for (ty, c) in &want {
+                let raw = raw_ids_of(&tables, &e.input.files, cs.index(c), c)?;
+                collected.entry(ty.clone()).or_default().push(raw);
+            }
+        }
+        let mut n = 0;
+        for (ty, parts) in collected {
+            let map = IdMap::from_edge_ids(idmap::concat_raw_ids(parts), opts.remap_node_id);
+            n += map.len();
+            log::info!(
+                "node type '{ty}' has no node block: {} nodes from its edges",
+                map.len()
+            );
+            id_maps.insert(ty, map);
+        }
+        progress.record(
+            "featureless id maps",
+            n as u64,
+            "ids",
+            t0.elapsed().as_secs_f64(),
+        );
+    }
+
+    // 3. Edge blocks.
+    let mut edges: BTreeMap<CanonicalEtype, EdgeList> = BTreeMap::new();
+    let mut edge_data: BTreeMap<CanonicalEtype, Vec<NamedTensor>> = BTreeMap::new();
+    let mut edge_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)> = Vec::new();
+    let mut hard_negs: BTreeMap<CanonicalEtype, Vec<String>> = BTreeMap::new();
+    let mut edge_mask_names: BTreeMap<CanonicalEtype, Vec<String>> = BTreeMap::new();
+    for e in &plan.edges {
+        let et = CanonicalEtype::new(&e.relation[0], &e.relation[1], &e.relation[2]);
+        let id_cols: Vec<&str> = match &e.id_cols {
+            Some((s, d)) => vec![s.as_str(), d.as_str()],
+            None => Vec::new(),
+        };
+        let cols = block_columns(&id_cols, &e.features, &e.labels);
+        let tables = read_block(
+            &e.input,
+            &cols,
+            progress,
+            &format!("read {}", e.relation[1]),
+        )?;
+        let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
+        let ctx = FeatureCtx {
+            validate: opts.validate_features,
+            dst_ids: id_maps
+                .get(&e.relation[2])
+                .map(|m| m as &dyn idmap::RawIdLookup),
+        };
+        let mut stats = BTreeMap::new();
+        let mut data = block_data(
+            "edges",
+            e.index,
+            &e.features,
+            &e.labels,
+            &id_idx,
+            &tables,
+            &e.input,
+            &cols,
+            &ctx,
+            opts.seed,
+            &mut runtime,
+            &mut stats,
+            progress,
+        )?;
+        for f in &e.features {
+            if matches!(
+                f.transform,
+                crate::config::plan::Transform::HardNegative { .. }
+            ) {
+                hard_negs
+                    .entry(et.clone())
+                    .or_default()
+                    .push(f.name.clone());
+            }
+        }
+        for l in &e.labels {
+            edge_mask_names
+                .entry(et.clone())
+                .or_default()
+                .extend(l.mask_names.iter().cloned());
+        }
+        if let Some((src_col, dst_col)) = &e.id_cols {
+            let t0 = Instant::now();
+            let (list, kept) = map_edges(
+                &tables,
+                &e.input.files,
+                (cols.index(src_col), src_col),
+                (cols.index(dst_col), dst_col),
+                &id_maps,
+                &et,
+                opts.skip_nonexist_edges,
+            )?;
+            if let Some(kept) = kept {
+                data = data
+                    .into_iter()
+                    .map(|t| NamedTensor {
+                        name: t.name,
+                        tensor: t.tensor.gather_rows(&kept),
+                    })
+                    .collect();
+            }
+            progress.record(
+                &format!("map edges {}", et.rel),
+                list.len() as u64,
+                "edges",
+                t0.elapsed().as_secs_f64(),
+            );
+            let entry = edges.entry(et.clone()).or_default();
+            entry.src.extend_from_slice(&list.src);
+            entry.dst.extend_from_slice(&list.dst);
+        }
+        add_data(
+            edge_data.entry(et.clone()).or_default(),
+            data,
+            &format!("edge type '{}'", et.colon_key()),
+        )?;
+        let key = et.comma_key();
+        match edge_stats.iter_mut().find(|(t, _)| *t == key) {
+            Some((_, s)) => s.extend(stats),
+            None => edge_stats.push((key, stats)),
+        }
+    }
+
+    // 4. Assemble, check row counts.
+    let mut g = Graph {
+        is_homogeneous: plan.is_homogeneous,
+        ..Default::default()
+    };
+    for (t, m) in &id_maps {
+        g.ntypes.push(t.clone());
+        g.num_nodes.push(m.len() as u64);
+        let mut data = node_data.remove(t).unwrap_or_default();
+        for d in &data {
+            if d.tensor.rows() != m.len() {
+                return Err(Error::Graph(format!(
+                    "node data '{}' of node type '{t}' has {} rows but the type has {} nodes; \
+                     blocks without node_id_col must have exactly one row per node, in ID-block order",
+                    d.name,
+                    d.tensor.rows(),
+                    m.len()
+                )));
+            }
+        }
+        data.sort_by(|a, b| a.name.cmp(&b.name));
+        g.node_data.push(data);
+    }
+    let mut all_etypes: BTreeSet<CanonicalEtype> = edges.keys().cloned().collect();
+    for et in edge_data.keys() {
+        if !edges.contains_key(et) {
+            return Err(Error::config(
+                "edges",
+                format!(
+                    "edge type '{}' has data but no block with source_id_col and dest_id_col",
+                    et.colon_key()
+                ),
+            ));
+        }
+    }
+    for (et, list) in &edges {
+        if list.is_empty() {
+            return Err(Error::Graph(format!(
+                "edge type '{}' has no edges{}; remove it from the config or fix its input",
+                et.colon_key(),
+                if opts.skip_nonexist_edges {
+                    " left after dropping unknown endpoints"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    if opts.add_reverse_edges && !g.is_homogeneous {
+        for et in edges.keys() {
+            all_etypes.insert(CanonicalEtype::new(
+                &et.dst,
+                &format!("{}-rev", et.rel),
+                &et.src,
+            ));
+        }
+    }
+    for et in &all_etypes {
+        let (list, data) = match edges.get(et) {
+            Some(l) => (l.clone(), edge_data.remove(et).unwrap_or_default()),
+            None => {
+                // Reverse type: swapped endpoints of the forward relation, no data.
+                let fwd = CanonicalEtype::new(&et.dst, et.rel.trim_end_matches("-rev"), &et.src);
+                let l = &edges[&fwd];
+                (
+                    EdgeList {
+                        src: l.dst.clone(),
+                        dst: l.src.clone(),
+                    },
+                    Vec::new(),
+                )
+            }
+        };
+        let (list, mut data) = if opts.add_reverse_edges && g.is_homogeneous {
+            let masks = edge_mask_names.get(et).cloned().unwrap_or_default();
+            double_homogeneous(list, data, &masks)
+        } else {
+            (list, data)
+        };
+        for d in &data {
+            if d.tensor.rows() != list.len() {
+                return Err(Error::Graph(format!(
+                    "edge data '{}' of edge type '{}' has {} rows but the type has {} edges",
+                    d.name,
+                    et.colon_key(),
+                    d.tensor.rows(),
+                    list.len()
+                )));
+            }
+        }
+        data.sort_by(|a, b| a.name.cmp(&b.name));
+        g.hard_negatives
+            .push(hard_negs.get(et).cloned().unwrap_or_default());
+        g.etypes.push(et.clone());
+        g.edges.push(list);
+        g.edge_data.push(data);
+    }
+    runtime["is_homogeneous"] = json!(g.is_homogeneous);
+    runtime["add_reverse_edges"] = json!(opts.add_reverse_edges);
+    log::info!(
+        "graph: {} nodes of {} types, {} edges of {} types",
+        g.total_nodes(),
+        g.ntypes.len(),
+        g.total_edges(),
+        g.etypes.len()
+    );
+    Ok(Built {
+        graph: g,
+        id_maps,
+        runtime_config: runtime,
+        node_label_stats: node_stats,
+        edge_label_stats: edge_stats,
+    })
+}
+
+/// Homogeneous `--add-reverse-edges`: edges doubled, data duplicated, masks zero on the reverse half.
+fn double_homogeneous(
+    list: EdgeList,
+    data: Vec<NamedTensor>,
+    masks: &[String],
+) -> (EdgeList, Vec<NamedTensor>) {
+    let mut src = list.src.clone();
+    src.extend_from_slice(&list.dst);
+    let mut dst = list.dst;
+    dst.extend_from_slice(&list.src);
+    let data = data
+        .into_iter()
+        .map(|t| {
+            let mut bytes = t.tensor.bytes().to_vec();
+            if masks.contains(&t.name) {
+                bytes.extend(std::iter::repeat_n(0u8, t.tensor.bytes().len()));
+            } else {
+                bytes.extend_from_slice(t.tensor.bytes());
+            }
+            let mut shape = t.tensor.shape.clone();
+            shape[0] *= 2;
+            NamedTensor {
+                name: t.name,
+                tensor: Tensor {
+                    dtype: t.tensor.dtype,
+                    shape,
+                    data: crate::tensor::Bytes::Owned(bytes),
+                },
+            }
+        })
+        .collect();
+    (EdgeList { src, dst }, data)
+}
+
+/// Maps one edge block's endpoints. Returns the edges and, if some were dropped under
+/// `--skip-nonexist-edges`, the kept row indices.
+fn map_edges(
+    tables: &[FileTable],
+    files: &[PathBuf],
+    (src_i, src_col): (usize, &str),
+    (dst_i, dst_col): (usize, &str),
+    id_maps: &BTreeMap<String, IdMap>,
+    et: &CanonicalEtype,
+    skip: bool,
+) -> Result<(EdgeList, Option<Vec<usize>>)> {
+    let smap = &id_maps[&et.src];
+    let dmap = &id_maps[&et.dst];
+    let mut src = Vec::new();
+    let mut dst = Vec::new();
+    let mut missing: Vec<(PathBuf, usize, &str, String)> = Vec::new();
+    let mut n_missing = [0usize; 2];
+    for (t, f) in tables.iter().zip(files) {
+        let rs = idmap::raw_ids_from_array(t.column(src_i), f, src_col)?;
+        let rd = idmap::raw_ids_from_array(t.column(dst_i), f, dst_col)?;
+        let ms = smap.lookup(&rs);
+        let md = dmap.lookup(&rd);
+        for (side, (m, raw)) in [(&ms, &rs), (&md, &rd)].into_iter().enumerate() {
+            for (row, _) in m.iter().enumerate().filter(|(_, &v)| v == MISSING) {
+                n_missing[side] += 1;
+                if missing.len() < 5 {
+                    let text = match raw {
+                        RawIds::Int(v) => v[row].to_string(),
+                        RawIds::Str(a) => format!("'{}'", a.get(row)),
+                    };
+                    missing.push((
+                        f.clone(),
+                        row,
+                        if side == 0 { "source" } else { "destination" },
+                        text,
+                    ));
+                }
+            }
+        }
+        src.extend_from_slice(&ms);
+        dst.extend_from_slice(&md);
+    }
+    if n_missing == [0, 0] {
+        return Ok((EdgeList { src, dst }, None));
+    }
+    let examples: Vec<String> = missing
+        .iter()
+        .map(|(f, r, side, id)| {
+            format!("{side} {id} at {}:{} (data row {})", f.display(), r + 2, r)
+        })
+        .collect();
+    if !skip {
+        return Err(Error::Graph(format!(
+            "edge type '{}': {} source and {} destination IDs are not nodes of types '{}'/'{}', e.g. {}. \
+             Add the nodes to the node files, or pass --skip-nonexist-edges to drop these edges",
+            et.colon_key(),
+            n_missing[0],
+            n_missing[1],
+            et.src,
+            et.dst,
+            examples.join("; ")
+        )));
+    }
+    let kept: Vec<usize> = (0..src.len())
+        .filter(|&i| src[i] != MISSING && dst[i] != MISSING)
+        .collect();
+    log::warn!(
+        "edge type '{}': dropped {} of {} edges with unknown endpoints (e.g. {})",
+        et.colon_key(),
+        src.len() - kept.len(),
+        src.len(),
+        examples.join("; ")
+    );
+    let list = EdgeList {
+        src: kept.iter().map(|&i| src[i]).collect(),
+        dst: kept.iter().map(|&i| dst[i]).collect(),
+    };
+    Ok((list, Some(kept)))
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    serde::Serialize::serialize(v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(path, buf).map_err(|e| Error::write(path, e))
+}
+
+fn stats_json(stats: &[(String, BTreeMap<String, BTreeMap<i64, u64>>)]) -> Value {
+    let mut top = serde_json::Map::new();
+    for (ty, labels) in stats {
+        let mut m = serde_json::Map::new();
+        for (label, counts) in labels {
+            let info: serde_json::Map<String, Value> = counts
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            m.insert(
+                label.clone(),
+                json!({"stats_type": "frequency_cnt", "info": info}),
+            );
+        }
+        top.insert(ty.clone(), Value::Object(m));
+    }
+    Value::Object(top)
+}
+
+/// Writes `raw_id_mappings/<ntype>/part-NNNNN.parquet` (`orig`, `new`) for every non-identity map.
+fn write_raw_id_mappings(dir: &Path, id_maps: &BTreeMap<String, IdMap>) -> Result<()> {
+    use arrow::array::Int64Array;
+    use std::sync::Arc;
+    id_maps
+        .par_iter()
+        .filter(|(_, m)| m.has_mapping())
+        .try_for_each(|(t, m)| {
+            let d = dir.join("raw_id_mappings").join(t);
+            std::fs::create_dir_all(&d).map_err(|e| Error::write(&d, e))?;
+            let orig = m.orig_column().expect("non-identity map");
+            let n = m.len();
+            let bytes_per_row = (orig.get_array_memory_size() / n.max(1)).max(1) + 8;
+            let rows_per_file = ((1usize << 30) / bytes_per_row).max(1);
+            let mut start = 0;
+            let mut part = 0;
+            loop {
+                let len = rows_per_file.min(n - start);
+                let new: ArrayRef = Arc::new(Int64Array::from_iter_values(
+                    start as i64..(start + len) as i64,
+                ));
+                let batch = arrow::record_batch::RecordBatch::try_from_iter([
+                    ("orig", orig.slice(start, len)),
+                    ("new", new),
+                ])
+                .map_err(|e| Error::Other(e.to_string()))?;
+                let path = d.join(format!("part-{part:05}.parquet"));
+                let file = std::fs::File::create(&path).map_err(|e| Error::write(&path, e))?;
+                let props = parquet::file::properties::WriterProperties::builder()
+                    .set_compression(parquet::basic::Compression::SNAPPY)
+                    .build();
+                let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
+                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+                w.write(&batch)
+                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+                w.close()
+                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
+                start += len;
+                part += 1;
+                if start >= n {
+                    break;
+                }
+            }
+            Ok(())
+        })
+}
+
+/// Partitions (DistDGL) and writes every output file into `dir` (the staging folder).
+pub fn write_outputs(
+    plan: &Plan,
+    opts: &ConstructOptions,
+    progress: &Progress,
+    built: &Built,
+    dir: &Path,
+) -> Result<()> {
+    let g = &built.graph;
+    // Runtime config first, like GraphStorm.
+    let conf_path = opts
+        .output_conf_file
+        .clone()
+        .unwrap_or_else(|| dir.join("data_transform_new.json"));
+    if let Some(parent) = conf_path.parent() {
+        if !parent.as_os_str().is_empty() && !parent.exists() {
+            return Err(Error::Other(format!(
+                "--output-conf-file {}: folder {} does not exist",
+                conf_path.display(),
+                parent.display()
+            )));
+        }
+    }
+    write_json(&conf_path, &built.runtime_config)?;
+
+    if opts.formats.contains(&OutputFormat::DistDgl) {
+        let asg = partition_graph(g, opts, progress)?;
+        let t = Instant::now();
+        let layout = crate::writers::distdgl::write_distdgl(
+            dir,
+            g,
+            &asg,
+            &crate::writers::distdgl::DistDglOptions {
+                graph_name: opts.graph_name.clone(),
+                part_method: opts.part_method.name().to_string(),
+            },
+        )?;
+        let _ = layout;
+        progress.record(
+            "write partitions",
+            g.total_edges(),
+            "edges",
+            t.elapsed().as_secs_f64(),
+        );
+        if opts.num_parts > 1 {
+            let stats = crate::partition::stats::partition_stats(g, &asg);
+            let path = dir.join("partition_stats.json");
+            write_json(
+                &path,
+                &serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?,
+            )?;
+            log::info!("partition quality:\n{}", stats.render());
+        }
+    }
+    if opts.formats.contains(&OutputFormat::Dgl) {
+        let t = Instant::now();
+        crate::writers::dgl::write_dgl_graph(&dir.join(format!("{}.dgl", opts.graph_name)), g)?;
+        progress.record(
+            "write DGL graph",
+            g.total_edges(),
+            "edges",
+            t.elapsed().as_secs_f64(),
+        );
+    }
+    let t = Instant::now();
+    if !plan.nodes.is_empty() {
+        write_json(
+            &dir.join("node_label_stats.json"),
+            &stats_json(&built.node_label_stats),
+        )?;
+    }
+    if !plan.edges.is_empty() {
+        write_json(
+            &dir.join("edge_label_stats.json"),
+            &stats_json(&built.edge_label_stats),
+        )?;
+    }
+    write_raw_id_mappings(dir, &built.id_maps)?;
+    progress.record(
+        "write id mappings",
+        g.total_nodes(),
+        "nodes",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Node → partition assignment for `--num-parts`.
+pub fn partition_graph(
+    g: &Graph,
+    opts: &ConstructOptions,
+    progress: &Progress,
+) -> Result<Assignment> {
+    if opts.num_parts == 1 {
+        return Ok(Assignment::single(&g.num_nodes));
+    }
+    let t = Instant::now();
+    let asg = match opts.part_method {
+        PartMethod::Random => {
+            crate::partition::random::random_partition(g, opts.num_parts, opts.seed)
+        }
+        PartMethod::Metis => {
+            let (asg, report) =
+                crate::partition::metis::metis_partition(g, opts.num_parts, opts.seed)?;
+            log::info!("METIS: {report:?}");
+            asg
+        }
+    };
+    progress.record(
+        &format!("partition ({})", opts.part_method.name()),
+        g.total_nodes(),
+        "nodes",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok(asg)
+}

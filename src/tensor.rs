@@ -142,12 +142,20 @@ impl Tensor {
     /// Builds a tensor from typed values. Panics if `shape` does not match `values.len()`
     /// (a programming error, never user input).
     pub fn from_vec<T: Element>(shape: Vec<usize>, values: Vec<T>) -> Tensor {
-        assert_eq!(shape.iter().product::<usize>(), values.len(), "shape/len mismatch");
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            values.len(),
+            "shape/len mismatch"
+        );
         let data = match bytemuck::allocation::try_cast_vec::<T, u8>(values) {
             Ok(v) => v,
             Err((_, v)) => bytemuck::cast_slice::<T, u8>(&v).to_vec(),
         };
-        Tensor { dtype: T::DTYPE, shape, data: Bytes::Owned(data) }
+        Tensor {
+            dtype: T::DTYPE,
+            shape,
+            data: Bytes::Owned(data),
+        }
     }
 
     /// 1-D tensor.
@@ -194,7 +202,11 @@ impl Tensor {
         }
         let mut shape = self.shape.clone();
         shape[0] = idx.len();
-        Tensor { dtype: self.dtype, shape, data: Bytes::Owned(out) }
+        Tensor {
+            dtype: self.dtype,
+            shape,
+            data: Bytes::Owned(out),
+        }
     }
 
     /// Stacks tensors with equal dtype and trailing shape along the first axis.
@@ -211,7 +223,11 @@ impl Tensor {
         }
         let mut shape = first.shape.clone();
         shape[0] = rows;
-        Some(Tensor { dtype: first.dtype, shape, data: Bytes::Owned(data) })
+        Some(Tensor {
+            dtype: first.dtype,
+            shape,
+            data: Bytes::Owned(data),
+        })
     }
 }
 

@@ -10,7 +10,9 @@ use crate::tensor::DType;
 #[derive(Clone, Debug, PartialEq)]
 pub enum FileFormat {
     /// CSV with a header row; `separator` is a single byte (GraphStorm's `format.separator`).
-    Csv { separator: u8 },
+    Csv {
+        separator: u8,
+    },
     Parquet,
     /// One JSON object per line (GraphStorm's deprecated `json` format).
     Json,
@@ -41,21 +43,47 @@ pub struct InputFiles {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Transform {
     /// No transform, or `no-op`.
-    Noop { separator: Option<String>, truncate_dim: Option<usize> },
+    Noop {
+        separator: Option<String>,
+        truncate_dim: Option<usize>,
+    },
     MaxMinNorm {
         max_bound: f64,
         min_bound: f64,
         max_val: Option<Vec<f64>>,
         min_val: Option<Vec<f64>>,
     },
-    Standard { sum: Option<Vec<f64>> },
-    RankGauss { epsilon: f64, uniquify: bool },
-    Categorical { separator: Option<String>, mapping: Option<BTreeMap<String, usize>> },
-    Bucket { range: [f64; 2], bucket_cnt: usize, slide_window_size: f64 },
-    TokenizeHf { bert_model: String, max_seq_length: usize },
-    BertHf { bert_model: String, max_seq_length: usize, infer_batch_size: usize },
-    HardNegative { separator: Option<String> },
-    Tabular { target_col: Option<String> },
+    Standard {
+        sum: Option<Vec<f64>>,
+    },
+    RankGauss {
+        epsilon: f64,
+        uniquify: bool,
+    },
+    Categorical {
+        separator: Option<String>,
+        mapping: Option<BTreeMap<String, usize>>,
+    },
+    Bucket {
+        range: [f64; 2],
+        bucket_cnt: usize,
+        slide_window_size: f64,
+    },
+    TokenizeHf {
+        bert_model: String,
+        max_seq_length: usize,
+    },
+    BertHf {
+        bert_model: String,
+        max_seq_length: usize,
+        infer_batch_size: usize,
+    },
+    HardNegative {
+        separator: Option<String>,
+    },
+    Tabular {
+        target_col: Option<String>,
+    },
 }
 
 impl Transform {

@@ -18,7 +18,11 @@ pub struct CanonicalEtype {
 
 impl CanonicalEtype {
     pub fn new(src: &str, rel: &str, dst: &str) -> Self {
-        CanonicalEtype { src: src.into(), rel: rel.into(), dst: dst.into() }
+        CanonicalEtype {
+            src: src.into(),
+            rel: rel.into(),
+            dst: dst.into(),
+        }
     }
     /// `"src:rel:dst"`, the key DGL uses in partition JSONs and feature files.
     pub fn colon_key(&self) -> String {
@@ -91,6 +95,9 @@ impl Graph {
     }
     /// Node data array `name` of node type index `t`.
     pub fn node_tensor(&self, t: usize, name: &str) -> Option<&Tensor> {
-        self.node_data[t].iter().find(|n| n.name == name).map(|n| &n.tensor)
+        self.node_data[t]
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| &n.tensor)
     }
 }

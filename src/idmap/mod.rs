@@ -1,10 +1,518 @@
-//! Raw node IDs → dense per-type construction IDs (in progress).
+//! Raw node IDs → dense per-type construction IDs.
+//!
+//! GraphStorm's rules (spec §3.3–§3.4): a node type whose ID column is an integer column equal to
+//! `0, 1, …, N−1` in row order keeps its IDs ([`IdMap::Identity`], no `raw_id_mappings`),
+//! unless `--remap-node-id`; otherwise the new ID of a node is its row position in the
+//! concatenated ID column (first-seen order, not sorted). Node types that only appear in edges
+//! get their IDs from the sorted unique raw IDs.
+//!
+//! String IDs are interned into one byte arena (`bytes` + `offsets`) and indexed by a
+//! `hashbrown::HashTable<u32>` holding only the new ID: no heap allocation per ID.
+//! Lookups of edge endpoints run in parallel over row chunks (rayon).
+//!
+//! Deliberate difference from GraphStorm: integer raw IDs looked up in a string-keyed map are
+//! matched by their decimal text (and string IDs in an integer-keyed map by parsing), instead of
+//! failing with "The key of ID map is string, input IDs are integers" — the usual cause is CSV
+//! type inference on one side only.
+//!
+//! # Memory
+//! String maps: the raw bytes + 8 bytes offset + ~5 bytes table entry per ID. Integer maps:
+//! 8 bytes key + ~13 bytes table entry per ID. Identity maps: nothing.
+
+use std::hash::BuildHasher;
+use std::path::Path;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::datatypes::DataType;
+use hashbrown::HashTable;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Marker for "not found" in endpoint lookups.
+pub const MISSING: u32 = u32::MAX;
+
+/// Largest node count of one type (IDs are `u32`, `u32::MAX` is the missing marker).
+pub const MAX_NODES_PER_TYPE: usize = (u32::MAX - 1) as usize;
 
 /// Looks up raw IDs of one node type. Implemented by the ID maps; used by transforms that
 /// carry raw IDs inside feature columns (`edge_dst_hard_negative`) and by custom splits.
 pub trait RawIdLookup: Sync {
-    /// Construction ID of a string raw ID (integer-keyed maps parse nothing: `None`).
+    /// Construction ID of a string raw ID.
     fn lookup_str(&self, raw: &str) -> Option<u32>;
     /// Construction ID of an integer raw ID.
     fn lookup_int(&self, raw: i64) -> Option<u32>;
+}
+
+/// Raw ID values of one column, converted to the two key kinds GraphStorm distinguishes.
+#[derive(Debug, Clone)]
+pub enum RawIds {
+    Int(Vec<i64>),
+    Str(StrArena),
+}
+
+impl RawIds {
+    pub fn len(&self) -> usize {
+        match self {
+            RawIds::Int(v) => v.len(),
+            RawIds::Str(a) => a.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Strings stored back to back in one buffer.
+#[derive(Debug, Clone, Default)]
+pub struct StrArena {
+    bytes: Vec<u8>,
+    offsets: Vec<usize>,
+}
+
+impl StrArena {
+    pub fn new() -> Self {
+        StrArena {
+            bytes: Vec::new(),
+            offsets: vec![0],
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn push(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.offsets.push(self.bytes.len());
+    }
+    pub fn get(&self, i: usize) -> &str {
+        // SAFETY: only whole `&str`s are pushed, so every [offsets[i], offsets[i+1]) range is
+        // valid UTF-8.
+        unsafe { std::str::from_utf8_unchecked(&self.bytes[self.offsets[i]..self.offsets[i + 1]]) }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| self.get(i))
+    }
+    fn append(&mut self, other: &StrArena) {
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.offsets
+            .extend(other.offsets[1..].iter().map(|o| o + base));
+    }
+}
+
+/// Python `str()` of a float, as GraphStorm keys non-integer IDs (`1.0` → `"1.0"`).
+fn py_float_str(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Converts an ID column to raw IDs. `what` names the column for errors; nulls are errors.
+pub fn raw_ids_from_array(arr: &ArrayRef, path: &Path, column: &str) -> Result<RawIds> {
+    if arr.null_count() > 0 {
+        let row = (0..arr.len()).find(|&i| arr.is_null(i)).unwrap_or(0);
+        return Err(Error::Data {
+            file: path.into(),
+            row: row as u64,
+            column: column.into(),
+            msg: "missing node ID; every row needs an ID".into(),
+        });
+    }
+    match arr.data_type() {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => {
+            let a = arrow::compute::cast(arr, &DataType::Int64)
+                .map_err(|e| Error::input(path, format!("column '{column}': {e}")))?;
+            Ok(RawIds::Int(
+                a.as_primitive::<arrow::datatypes::Int64Type>()
+                    .values()
+                    .to_vec(),
+            ))
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
+            let a = arrow::compute::cast(arr, &DataType::Utf8)
+                .map_err(|e| Error::input(path, format!("column '{column}': {e}")))?;
+            let s = a.as_string::<i32>();
+            let mut arena = StrArena::new();
+            arena.bytes.reserve(s.value_data().len());
+            arena.offsets.reserve(s.len());
+            for v in s.iter() {
+                arena.push(v.unwrap_or(""));
+            }
+            Ok(RawIds::Str(arena))
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => {
+            let a = arrow::compute::cast(arr, &DataType::Float64)
+                .map_err(|e| Error::input(path, format!("column '{column}': {e}")))?;
+            let mut arena = StrArena::new();
+            for v in a
+                .as_primitive::<arrow::datatypes::Float64Type>()
+                .values()
+                .iter()
+            {
+                arena.push(&py_float_str(*v));
+            }
+            Ok(RawIds::Str(arena))
+        }
+        other => Err(Error::input(
+            path,
+            format!("column '{column}' has type {other}; node IDs must be integers or strings"),
+        )),
+    }
+}
+
+/// Concatenates per-file raw IDs; if any part is string-typed, integers become decimal strings.
+pub fn concat_raw_ids(parts: Vec<RawIds>) -> RawIds {
+    let any_str = parts.iter().any(|p| matches!(p, RawIds::Str(_)));
+    if !any_str {
+        let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        for p in parts {
+            if let RawIds::Int(v) = p {
+                out.extend_from_slice(&v);
+            }
+        }
+        return RawIds::Int(out);
+    }
+    let mut arena = StrArena::new();
+    for p in parts {
+        match p {
+            RawIds::Str(a) => arena.append(&a),
+            RawIds::Int(v) => {
+                let mut buf = itoa_buf();
+                for x in v {
+                    buf.clear();
+                    use std::fmt::Write;
+                    let _ = write!(buf, "{x}");
+                    arena.push(&buf);
+                }
+            }
+        }
+    }
+    RawIds::Str(arena)
+}
+
+fn itoa_buf() -> String {
+    String::with_capacity(24)
+}
+
+type Hasher = hashbrown::DefaultHashBuilder;
+
+/// Integer-keyed map: `keys[new_id] = raw`.
+#[derive(Debug)]
+pub struct IntMap {
+    keys: Vec<i64>,
+    table: HashTable<u32>,
+    hasher: Hasher,
+}
+
+/// String-keyed map: `arena.get(new_id) = raw`.
+#[derive(Debug)]
+pub struct StrMap {
+    arena: StrArena,
+    table: HashTable<u32>,
+    hasher: Hasher,
+}
+
+/// The ID map of one node type.
+#[derive(Debug)]
+pub enum IdMap {
+    /// Raw IDs are already `0..n` (GraphStorm's `NoopMap`).
+    Identity(u64),
+    Int(IntMap),
+    Str(StrMap),
+}
+
+/// A duplicate raw ID found while building a map: (raw ID as text, row of the second occurrence).
+#[derive(Debug)]
+pub struct Duplicate {
+    pub id: String,
+    pub row: usize,
+}
+
+impl IntMap {
+    fn build(keys: Vec<i64>) -> std::result::Result<IntMap, Duplicate> {
+        let hasher = Hasher::default();
+        let mut table = HashTable::with_capacity(keys.len());
+        for (i, &k) in keys.iter().enumerate() {
+            let h = hasher.hash_one(k);
+            match table.entry(
+                h,
+                |&j: &u32| keys[j as usize] == k,
+                |&j: &u32| hasher.hash_one(keys[j as usize]),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(Duplicate {
+                        id: k.to_string(),
+                        row: i,
+                    })
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+            }
+        }
+        Ok(IntMap {
+            keys,
+            table,
+            hasher,
+        })
+    }
+    fn get(&self, k: i64) -> Option<u32> {
+        self.table
+            .find(self.hasher.hash_one(k), |&j| self.keys[j as usize] == k)
+            .copied()
+    }
+}
+
+impl StrMap {
+    fn build(arena: StrArena) -> std::result::Result<StrMap, Duplicate> {
+        let hasher = Hasher::default();
+        let mut table = HashTable::with_capacity(arena.len());
+        for i in 0..arena.len() {
+            let k = arena.get(i);
+            let h = hasher.hash_one(k);
+            match table.entry(
+                h,
+                |&j: &u32| arena.get(j as usize) == k,
+                |&j: &u32| hasher.hash_one(arena.get(j as usize)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(Duplicate {
+                        id: k.to_string(),
+                        row: i,
+                    })
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+            }
+        }
+        Ok(StrMap {
+            arena,
+            table,
+            hasher,
+        })
+    }
+    fn get(&self, k: &str) -> Option<u32> {
+        self.table
+            .find(self.hasher.hash_one(k), |&j| {
+                self.arena.get(j as usize) == k
+            })
+            .copied()
+    }
+}
+
+impl IdMap {
+    /// Builds the map of a node type from its concatenated ID column (row order = new IDs).
+    /// Returns the duplicate (and its row) if a raw ID repeats.
+    pub fn from_node_ids(ids: RawIds, remap: bool) -> std::result::Result<IdMap, Duplicate> {
+        match ids {
+            RawIds::Int(v) => {
+                if !remap && v.iter().enumerate().all(|(i, &x)| x == i as i64) {
+                    Ok(IdMap::Identity(v.len() as u64))
+                } else {
+                    IntMap::build(v).map(IdMap::Int)
+                }
+            }
+            RawIds::Str(a) => StrMap::build(a).map(IdMap::Str),
+        }
+    }
+
+    /// Builds the map of a node type seen only in edges: sorted unique raw IDs (numeric order
+    /// for integers, byte order for strings). `ids` may contain duplicates.
+    pub fn from_edge_ids(ids: RawIds, remap: bool) -> IdMap {
+        let built = match ids {
+            RawIds::Int(mut v) => {
+                v.par_sort_unstable();
+                v.dedup();
+                if !remap && v.iter().enumerate().all(|(i, &x)| x == i as i64) {
+                    return IdMap::Identity(v.len() as u64);
+                }
+                IntMap::build(v).map(IdMap::Int)
+            }
+            RawIds::Str(a) => {
+                let mut idx: Vec<u32> = (0..a.len() as u32).collect();
+                idx.par_sort_unstable_by(|&x, &y| a.get(x as usize).cmp(a.get(y as usize)));
+                idx.dedup_by(|x, y| a.get(*x as usize) == a.get(*y as usize));
+                let mut sorted = StrArena::new();
+                for i in idx {
+                    sorted.push(a.get(i as usize));
+                }
+                StrMap::build(sorted).map(IdMap::Str)
+            }
+        };
+        built.expect("keys are unique after dedup")
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        match self {
+            IdMap::Identity(n) => *n as usize,
+            IdMap::Int(m) => m.keys.len(),
+            IdMap::Str(m) => m.arena.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `raw_id_mappings` are written for this type (not for identity maps).
+    pub fn has_mapping(&self) -> bool {
+        !matches!(self, IdMap::Identity(_))
+    }
+
+    /// Maps raw IDs to construction IDs ([`MISSING`] where unknown), in parallel.
+    pub fn lookup(&self, ids: &RawIds) -> Vec<u32> {
+        const CHUNK: usize = 1 << 14;
+        let mut out = vec![MISSING; ids.len()];
+        match ids {
+            RawIds::Int(v) => {
+                out.par_chunks_mut(CHUNK)
+                    .zip(v.par_chunks(CHUNK))
+                    .for_each(|(o, v)| {
+                        for (o, &x) in o.iter_mut().zip(v) {
+                            *o = self.lookup_int(x).unwrap_or(MISSING);
+                        }
+                    })
+            }
+            RawIds::Str(a) => out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+                for (k, o) in o.iter_mut().enumerate() {
+                    *o = self.lookup_str(a.get(c * CHUNK + k)).unwrap_or(MISSING);
+                }
+            }),
+        }
+        out
+    }
+
+    /// The `orig` column of `raw_id_mappings` (raw IDs in new-ID order); `None` for identity maps.
+    pub fn orig_column(&self) -> Option<ArrayRef> {
+        match self {
+            IdMap::Identity(_) => None,
+            IdMap::Int(m) => Some(std::sync::Arc::new(Int64Array::from(m.keys.clone()))),
+            IdMap::Str(m) => Some(std::sync::Arc::new(StringArray::from_iter_values(
+                m.arena.iter(),
+            ))),
+        }
+    }
+
+    /// Raw ID of construction ID `i`, as text (for messages).
+    pub fn raw_text(&self, i: u32) -> String {
+        match self {
+            IdMap::Identity(_) => i.to_string(),
+            IdMap::Int(m) => m.keys[i as usize].to_string(),
+            IdMap::Str(m) => m.arena.get(i as usize).to_string(),
+        }
+    }
+}
+
+impl RawIdLookup for IdMap {
+    fn lookup_str(&self, raw: &str) -> Option<u32> {
+        match self {
+            IdMap::Str(m) => m.get(raw),
+            _ => raw
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| self.lookup_int(v)),
+        }
+    }
+    fn lookup_int(&self, raw: i64) -> Option<u32> {
+        match self {
+            IdMap::Identity(n) => (raw >= 0 && (raw as u64) < *n).then_some(raw as u32),
+            IdMap::Int(m) => m.get(raw),
+            IdMap::Str(m) => {
+                let mut buf = String::with_capacity(20);
+                use std::fmt::Write;
+                let _ = write!(buf, "{raw}");
+                m.get(&buf)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strs(v: &[&str]) -> RawIds {
+        let mut a = StrArena::new();
+        for s in v {
+            a.push(s);
+        }
+        RawIds::Str(a)
+    }
+
+    #[test]
+    fn identity_only_for_ordered_ints() {
+        assert!(matches!(
+            IdMap::from_node_ids(RawIds::Int(vec![0, 1, 2]), false).unwrap(),
+            IdMap::Identity(3)
+        ));
+        assert!(matches!(
+            IdMap::from_node_ids(RawIds::Int(vec![0, 1, 2]), true).unwrap(),
+            IdMap::Int(_)
+        ));
+        let m = IdMap::from_node_ids(RawIds::Int(vec![1, 0, 2]), false).unwrap();
+        assert_eq!(
+            m.lookup(&RawIds::Int(vec![0, 1, 2, 7])),
+            vec![1, 0, 2, MISSING]
+        );
+    }
+
+    #[test]
+    fn string_map_first_seen_order_and_duplicates() {
+        let m = IdMap::from_node_ids(strs(&["b", "a", "c"]), false).unwrap();
+        assert_eq!(m.lookup(&strs(&["a", "c", "zz"])), vec![1, 2, MISSING]);
+        let d = IdMap::from_node_ids(strs(&["x", "y", "x"]), false).unwrap_err();
+        assert_eq!((d.id.as_str(), d.row), ("x", 2));
+    }
+
+    #[test]
+    fn featureless_sorted_unique() {
+        // GraphStorm's worked example: 'directo4' < 'director1' < 'director3'.
+        let m = IdMap::from_edge_ids(
+            strs(&["director1", "directo4", "director3", "director1"]),
+            false,
+        );
+        assert_eq!(m.raw_text(0), "directo4");
+        assert_eq!(m.len(), 3);
+        assert!(matches!(
+            IdMap::from_edge_ids(RawIds::Int(vec![2, 0, 1, 1]), false),
+            IdMap::Identity(3)
+        ));
+        let m = IdMap::from_edge_ids(RawIds::Int(vec![10, 2, 2]), false);
+        assert_eq!(m.raw_text(0), "2");
+    }
+
+    #[test]
+    fn cross_type_lookup() {
+        let m = IdMap::from_node_ids(strs(&["10", "20"]), false).unwrap();
+        assert_eq!(m.lookup_int(20), Some(1));
+        let m = IdMap::from_node_ids(RawIds::Int(vec![10, 20]), false).unwrap();
+        assert_eq!(m.lookup_str("20"), Some(1));
+        assert_eq!(m.lookup_str("x"), None);
+    }
+
+    #[test]
+    fn mixed_parts_become_strings() {
+        let r = concat_raw_ids(vec![RawIds::Int(vec![1, 2]), strs(&["a"])]);
+        match r {
+            RawIds::Str(a) => assert_eq!(a.iter().collect::<Vec<_>>(), vec!["1", "2", "a"]),
+            _ => panic!(),
+        }
+        assert_eq!(py_float_str(1.0), "1.0");
+        assert_eq!(py_float_str(1.5), "1.5");
+    }
 }

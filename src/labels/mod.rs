@@ -28,6 +28,10 @@ pub struct LabelOutput {
 
 /// Computes one label entry over all files of a block; `seed` is already specific to this
 /// label (derived from `--seed`, the block and the label index).
-pub fn compute_label(_spec: &LabelSpec, _files: &[LabelFile<'_>], _seed: u64) -> Result<LabelOutput> {
+pub fn compute_label(
+    _spec: &LabelSpec,
+    _files: &[LabelFile<'_>],
+    _seed: u64,
+) -> Result<LabelOutput> {
     Err(crate::error::Error::Other("labels: in progress".into()))
 }

@@ -11,6 +11,9 @@ pub struct Assignment {
 impl Assignment {
     /// Everything in partition 0 (`--num-parts 1`).
     pub fn single(num_nodes: &[u64]) -> Assignment {
-        Assignment { num_parts: 1, node_part: num_nodes.iter().map(|&n| vec![0; n as usize]).collect() }
+        Assignment {
+            num_parts: 1,
+            node_part: num_nodes.iter().map(|&n| vec![0; n as usize]).collect(),
+        }
     }
 }
