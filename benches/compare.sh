@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# End-to-end comparison: graphprep vs GraphStorm's construct_graph on products-shaped data.
+#
+#   benches/compare.sh [--scale S] [--runs N] [--ref-runs N] [--parts P] [--method metis|random]
+#                      [--noop-only] [--threads T] [--data DIR] [--no-ref]
+#
+# Generates the data once with ../shared/bench/gen_products.py (seeded), builds graphprep in
+# release mode, runs GraphStorm (env from ../shared/refenv.sh) and graphprep under
+# /usr/bin/time -v, and prints a markdown table of median wall time, median peak RSS and the
+# ratios. --noop-only rewrites the generated config to keep only no-op features (the numeric
+# transforms are dropped), the setting used for the construct issue's measurement.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+shared=${GRAPHPREP_SHARED:-$repo/../shared}
+scale=0.1; runs=3; ref_runs=1; parts=1; method=random; noop=0; threads=$(nproc); data=""; ref=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --scale) scale=$2; shift 2;; --runs) runs=$2; shift 2;; --ref-runs) ref_runs=$2; shift 2;;
+    --parts) parts=$2; shift 2;; --method) method=$2; shift 2;; --noop-only) noop=1; shift;;
+    --threads) threads=$2; shift 2;; --data) data=$2; shift 2;; --no-ref) ref=0; shift;;
+    *) echo "unknown argument $1" >&2; exit 2;;
+  esac
+done
+data=${data:-${TMPDIR:-/tmp}/graphprep-bench/products-$scale}
+py=$(bash "$shared/refenv.sh" | tail -1)
+if [ ! -f "$data/config.json" ]; then
+  echo "generating products-$scale into $data" >&2
+  "$py" "$shared/bench/gen_products.py" "$data" --scale "$scale" >&2
+fi
+conf=$data/config.json
+if [ $noop = 1 ]; then
+  conf=$data/config-noop.json
+  "$py" - "$data/config.json" "$conf" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+for block in c["nodes"] + c["edges"]:
+    block["features"] = [f for f in block.get("features", [])
+                         if f.get("transform", {"name": "no-op"})["name"] == "no-op"]
+    if not block["features"]:
+        del block["features"]
+json.dump(c, open(sys.argv[2], "w"), indent=2)
+PY
+fi
+(cd "$repo" && cargo build --release -q)
+bin=$repo/target/release/graphprep
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+
+# measure NAME CMD...: appends "wall_s rss_kb" to $work/NAME
+measure() {
+  local name=$1; shift
+  /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
+  local wall rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt")
+  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")
+  echo "$wall $rss" >> "$work/$name"
+  echo "$name: ${wall}s, $((rss / 1024)) MiB" >&2
+}
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+for i in $(seq "$runs"); do
+  rm -rf "$work/gp"
+  measure graphprep "$bin" construct --conf-file "$conf" --output-dir "$work/gp" --graph-name products \
+    --num-parts "$parts" --part-method "$method" --add-reverse-edges --threads "$threads" --quiet
+done
+if [ $ref = 1 ]; then
+  for i in $(seq "$ref_runs"); do
+    rm -rf "$work/gs"
+    measure graphstorm bash -c "cd '$data' && '$py' -m graphstorm.gconstruct.construct_graph --conf-file '$conf' \
+      --output-dir '$work/gs' --graph-name products --num-parts $parts --part-method $method \
+      --add-reverse-edges --num-processes $threads"
+  done
+fi
+
+gw=$(cut -d' ' -f1 "$work/graphprep" | median); gr=$(cut -d' ' -f2 "$work/graphprep" | median)
+echo
+echo "products-$scale ($(basename "$conf"), $parts part(s), $method, --add-reverse-edges, $threads threads, $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo))"
+echo
+echo "| tool | runs | median wall (s) | median peak RSS (MiB) |"
+echo "|---|---|---|---|"
+printf "| graphprep | %s | %.2f | %.0f |\n" "$runs" "$gw" "$(echo "$gr/1024" | bc -l)"
+if [ $ref = 1 ]; then
+  sw=$(cut -d' ' -f1 "$work/graphstorm" | median); sr=$(cut -d' ' -f2 "$work/graphstorm" | median)
+  printf "| GraphStorm construct_graph | %s | %.2f | %.0f |\n" "$ref_runs" "$sw" "$(echo "$sr/1024" | bc -l)"
+  printf "| **ratio** | | **%.1f× faster** | **%.1f× less memory** |\n" "$(echo "$sw/$gw" | bc -l)" "$(echo "$sr/$gr" | bc -l)"
+fi

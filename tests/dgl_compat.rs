@@ -1,0 +1,101 @@
+//! Compatibility with real DGL 2.1: graphprep's output for the sample graphs is loaded with
+//! `dgl.distributed.load_partition` (under `DGL_DIST_DEBUG=1`), `load_partition_feats`,
+//! `dgl.load_graphs` and `torch.load(weights_only=True)` by `tests/dgl/check_output.py`, an
+//! independent oracle that recomputes the expected graph per raw ID from the input tables.
+//!
+//! The Python env (torch 2.2.1 + dgl 2.1.0) is created once by `tests/dgl/setup_env.sh` and
+//! cached in `$GRAPHPREP_DGL_VENV` (default `~/.cache/graphprep-dgl-venv`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv's python, built once per test process.
+fn python() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo().join("tests/dgl/setup_env.sh"))
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("run tests/dgl/setup_env.sh");
+        assert!(out.status.success(), "tests/dgl/setup_env.sh failed");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        PathBuf::from(stdout.lines().last().expect("python path").trim())
+    })
+}
+
+/// Runs graphprep with `args` into a fresh dir, then the oracle with `check_args`.
+fn construct_and_check(sample: &str, graph: &str, args: &[&str], check_args: &[&str]) {
+    let conf = repo().join("sample_data").join(sample).join("config.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_graphprep"))
+        .arg("construct")
+        .arg("--conf-file")
+        .arg(&conf)
+        .arg("--output-dir")
+        .arg(&out_dir)
+        .args(["--graph-name", graph, "--quiet"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "graphprep {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let check = Command::new(python())
+        .arg(repo().join("tests/dgl/check_output.py"))
+        .arg("--conf")
+        .arg(&conf)
+        .arg("--out")
+        .arg(&out_dir)
+        .args(["--graph-name", graph])
+        .args(check_args)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
+    assert!(check.status.success(), "DGL check failed for graphprep {args:?}:\n{text}");
+    assert!(text.contains("check_output: OK"), "{text}");
+    eprintln!("{sample} {args:?}: {}", text.lines().find(|l| l.contains("check_output: OK")).unwrap_or(""));
+}
+
+#[test]
+fn shop_one_partition() {
+    construct_and_check("shop", "shop", &[], &[]);
+}
+
+#[test]
+fn shop_metis_partitions() {
+    for p in ["2", "3"] {
+        construct_and_check("shop", "shop", &["--num-parts", p, "--part-method", "metis"], &[]);
+    }
+}
+
+#[test]
+fn shop_random_partitions_with_reverse_edges() {
+    construct_and_check(
+        "shop",
+        "shop",
+        &["--num-parts", "4", "--part-method", "random", "--add-reverse-edges"],
+        &["--reverse-edges"],
+    );
+}
+
+#[test]
+fn shop_both_formats() {
+    construct_and_check("shop", "shop", &["--output-format", "DGL", "DistDGL"], &["--expect-format", "both"]);
+    construct_and_check("shop", "shop", &["--output-format", "DGL"], &["--expect-format", "DGL"]);
+}
+
+#[test]
+fn homogeneous_graph() {
+    construct_and_check("homo", "homo", &[], &[]);
+    construct_and_check(
+        "homo",
+        "homo",
+        &["--num-parts", "2", "--part-method", "metis", "--add-reverse-edges"],
+        &["--reverse-edges"],
+    );
+}
