@@ -747,17 +747,16 @@ fn map_edges(
     let mut missing: Vec<(PathBuf, usize, &str, String)> = Vec::new();
     let mut n_missing = [0usize; 2];
     for (t, f) in tables.iter().zip(files) {
-        let rs = idmap::raw_ids_from_array(t.column(src_i), f, src_col)?;
-        let rd = idmap::raw_ids_from_array(t.column(dst_i), f, dst_col)?;
-        let ms = smap.lookup(&rs);
-        let md = dmap.lookup(&rd);
-        for (side, (m, raw)) in [(&ms, &rs), (&md, &rd)].into_iter().enumerate() {
+        let ms = smap.lookup_array(t.column(src_i), f, src_col)?;
+        let md = dmap.lookup_array(t.column(dst_i), f, dst_col)?;
+        for (side, (m, col)) in [(&ms, src_i), (&md, dst_i)].into_iter().enumerate() {
             for (row, _) in m.iter().enumerate().filter(|(_, &v)| v == MISSING) {
                 n_missing[side] += 1;
                 if missing.len() < 5 {
-                    let text = match raw {
-                        RawIds::Int(v) => v[row].to_string(),
-                        RawIds::Str(a) => format!("'{}'", a.get(row)),
+                    let text = match idmap::raw_ids_from_array(&t.column(col).slice(row, 1), f, "")?
+                    {
+                        RawIds::Int(v) => v[0].to_string(),
+                        RawIds::Str(a) => format!("'{}'", a.get(0)),
                     };
                     missing.push((
                         f.clone(),

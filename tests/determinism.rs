@@ -13,7 +13,10 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -27,11 +30,23 @@ fn build(conf: &Path, out: &Path, threads: &str, extra: &[&str]) {
         .arg(conf)
         .arg("--output-dir")
         .arg(out)
-        .args(["--graph-name", "g", "--quiet", "--threads", threads, "--seed", "7"])
+        .args([
+            "--graph-name",
+            "g",
+            "--quiet",
+            "--threads",
+            threads,
+            "--seed",
+            "7",
+        ])
         .args(extra)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
 }
 
 fn assert_same(extra: &[&str]) {
@@ -41,9 +56,17 @@ fn assert_same(extra: &[&str]) {
     build(&conf, &a, "1", extra);
     build(&conf, &b, "2", extra);
     let (fa, fb) = (files(&a), files(&b));
-    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>(), "{extra:?}: different file sets");
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "{extra:?}: different file sets"
+    );
     for (k, v) in &fa {
-        assert!(v == &fb[k], "{extra:?}: {} differs between 1 and 2 threads", k.display());
+        assert!(
+            v == &fb[k],
+            "{extra:?}: {} differs between 1 and 2 threads",
+            k.display()
+        );
     }
     assert!(fa.len() > 5);
 }
@@ -51,6 +74,20 @@ fn assert_same(extra: &[&str]) {
 #[test]
 fn identical_at_one_and_two_threads() {
     assert_same(&[]);
-    assert_same(&["--num-parts", "3", "--part-method", "metis", "--add-reverse-edges"]);
-    assert_same(&["--num-parts", "2", "--part-method", "random", "--output-format", "DGL", "DistDGL"]);
+    assert_same(&[
+        "--num-parts",
+        "3",
+        "--part-method",
+        "metis",
+        "--add-reverse-edges",
+    ]);
+    assert_same(&[
+        "--num-parts",
+        "2",
+        "--part-method",
+        "random",
+        "--output-format",
+        "DGL",
+        "DistDGL",
+    ]);
 }

@@ -44,7 +44,11 @@ fn construct_and_check(sample: &str, graph: &str, args: &[&str], check_args: &[&
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "graphprep {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "graphprep {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let check = Command::new(python())
         .arg(repo().join("tests/dgl/check_output.py"))
         .arg("--conf")
@@ -55,10 +59,22 @@ fn construct_and_check(sample: &str, graph: &str, args: &[&str], check_args: &[&
         .args(check_args)
         .output()
         .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&check.stdout), String::from_utf8_lossy(&check.stderr));
-    assert!(check.status.success(), "DGL check failed for graphprep {args:?}:\n{text}");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        check.status.success(),
+        "DGL check failed for graphprep {args:?}:\n{text}"
+    );
     assert!(text.contains("check_output: OK"), "{text}");
-    eprintln!("{sample} {args:?}: {}", text.lines().find(|l| l.contains("check_output: OK")).unwrap_or(""));
+    eprintln!(
+        "{sample} {args:?}: {}",
+        text.lines()
+            .find(|l| l.contains("check_output: OK"))
+            .unwrap_or("")
+    );
 }
 
 #[test]
@@ -69,7 +85,12 @@ fn shop_one_partition() {
 #[test]
 fn shop_metis_partitions() {
     for p in ["2", "3"] {
-        construct_and_check("shop", "shop", &["--num-parts", p, "--part-method", "metis"], &[]);
+        construct_and_check(
+            "shop",
+            "shop",
+            &["--num-parts", p, "--part-method", "metis"],
+            &[],
+        );
     }
 }
 
@@ -78,15 +99,31 @@ fn shop_random_partitions_with_reverse_edges() {
     construct_and_check(
         "shop",
         "shop",
-        &["--num-parts", "4", "--part-method", "random", "--add-reverse-edges"],
+        &[
+            "--num-parts",
+            "4",
+            "--part-method",
+            "random",
+            "--add-reverse-edges",
+        ],
         &["--reverse-edges"],
     );
 }
 
 #[test]
 fn shop_both_formats() {
-    construct_and_check("shop", "shop", &["--output-format", "DGL", "DistDGL"], &["--expect-format", "both"]);
-    construct_and_check("shop", "shop", &["--output-format", "DGL"], &["--expect-format", "DGL"]);
+    construct_and_check(
+        "shop",
+        "shop",
+        &["--output-format", "DGL", "DistDGL"],
+        &["--expect-format", "both"],
+    );
+    construct_and_check(
+        "shop",
+        "shop",
+        &["--output-format", "DGL"],
+        &["--expect-format", "DGL"],
+    );
 }
 
 #[test]
@@ -95,7 +132,13 @@ fn homogeneous_graph() {
     construct_and_check(
         "homo",
         "homo",
-        &["--num-parts", "2", "--part-method", "metis", "--add-reverse-edges"],
+        &[
+            "--num-parts",
+            "2",
+            "--part-method",
+            "metis",
+            "--add-reverse-edges",
+        ],
         &["--reverse-edges"],
     );
 }

@@ -396,6 +396,35 @@ impl IdMap {
         out
     }
 
+    /// Maps an Arrow ID column straight to construction IDs ([`MISSING`] where unknown),
+    /// in parallel, without copying string IDs.
+    pub fn lookup_array(&self, arr: &ArrayRef, path: &Path, column: &str) -> Result<Vec<u32>> {
+        const CHUNK: usize = 1 << 14;
+        if arr.null_count() == 0 {
+            if let Some(s) = arr.as_string_opt::<i32>() {
+                let mut out = vec![MISSING; s.len()];
+                out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
+                    for (k, o) in o.iter_mut().enumerate() {
+                        *o = self.lookup_str(s.value(c * CHUNK + k)).unwrap_or(MISSING);
+                    }
+                });
+                return Ok(out);
+            }
+            if let Some(v) = arr.as_primitive_opt::<arrow::datatypes::Int64Type>() {
+                let mut out = vec![MISSING; v.len()];
+                out.par_chunks_mut(CHUNK)
+                    .zip(v.values().par_chunks(CHUNK))
+                    .for_each(|(o, v)| {
+                        for (o, &x) in o.iter_mut().zip(v) {
+                            *o = self.lookup_int(x).unwrap_or(MISSING);
+                        }
+                    });
+                return Ok(out);
+            }
+        }
+        Ok(self.lookup(&raw_ids_from_array(arr, path, column)?))
+    }
+
     /// The `orig` column of `raw_id_mappings` (raw IDs in new-ID order); `None` for identity maps.
     pub fn orig_column(&self) -> Option<ArrayRef> {
         match self {
