@@ -39,9 +39,10 @@ if ! check; then
   echo "setup_env: creating $venv (one-time, a few minutes)" >&2
   "${PYTHON:-python3}" -m venv "$venv"
   pipi() { PIP_NO_INPUT=1 "$py" -m pip install -q --disable-pip-version-check --progress-bar off "$@" >&2; }
-  pipi 'torch==2.2.1' 'dgl==2.1.0' 'torchdata==0.7.1' 'numpy<2' 'pyarrow<17' 'pandas<2.3'
-  # pydantic / pyyaml: only needed if `import dgl` starts requiring them (not the case for 2.1.0)
-  if ! "$py" -c 'import dgl, dgl.distributed' >/dev/null 2>&1; then pipi pydantic pyyaml; fi
+  # pydantic + pyyaml: `import dgl` (2.1.0) imports dgl.graphbolt, whose ondisk_metadata.py /
+  # ondisk_dataset.py import them at module level, but dgl's wheel does not declare them.
+  pipi 'torch==2.2.1' 'dgl==2.1.0' 'torchdata==0.7.1' 'numpy<2' 'pyarrow<17' 'pandas<2.3' \
+       pydantic pyyaml
   if ! check; then
     echo "setup_env: venv $venv was built but does not import torch/dgl; last error:" >&2
     "$py" -c 'import torch, dgl, dgl.distributed, pandas, pyarrow.parquet' >&2 || true
