@@ -161,6 +161,13 @@ unsafe impl<T: Send> Send for SharedMut<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send> Sync for SharedMut<T> {}
 
+impl<T> SharedMut<T> {
+    /// The pointer (a method, so closures capture the whole `Send + Sync` wrapper).
+    fn get(&self) -> *mut T {
+        self.0
+    }
+}
+
 /// Builds the symmetrized, deduplicated, self-loop-free CSR of `g` in homogeneous IDs.
 ///
 /// Errors: an edge type naming an unknown node type, an endpoint `≥ num_nodes` of its type,
@@ -242,7 +249,6 @@ pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
                 .par_chunks(EDGE_CHUNK)
                 .zip(el.dst.par_chunks(EDGE_CHUNK))
                 .for_each(|(s, d)| {
-                    let out = out;
                     for (&u, &v) in s.iter().zip(d) {
                         let (hu, hv) = (so + u as u64, dof + v as u64);
                         if hu == hv {
@@ -257,8 +263,8 @@ pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
                         // Hence the writes are in bounds and never alias another write, and `adj`
                         // is not otherwise accessed until this loop ends.
                         unsafe {
-                            *out.0.add(pu) = hv as u32;
-                            *out.0.add(pv) = hu as u32;
+                            *out.get().add(pu) = hv as u32;
+                            *out.get().add(pv) = hu as u32;
                         }
                     }
                 });
@@ -282,14 +288,14 @@ pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
             .par_chunks_mut(ROW_CHUNK)
             .enumerate()
             .for_each(|(c, lens)| {
-                let base = base;
                 for (k, len) in lens.iter_mut().enumerate() {
                     let v = c * ROW_CHUNK + k;
                     let (lo, hi) = (starts[v] as usize, starts[v + 1] as usize);
                     // SAFETY: rows `[starts[v], starts[v+1])` are disjoint for distinct `v` and lie
                     // inside `adj` (`starts` is non-decreasing and ends at `adj.len()`); each row
                     // is visited by exactly one task, and `adj` is not touched elsewhere meanwhile.
-                    let row = unsafe { std::slice::from_raw_parts_mut(base.0.add(lo), hi - lo) };
+                    let row =
+                        unsafe { std::slice::from_raw_parts_mut(base.get().add(lo), hi - lo) };
                     *len = sort_dedup(row) as u32;
                 }
             });
@@ -398,11 +404,11 @@ pub(crate) mod tests {
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
+    /// `(src type, relation, dst type, edges)`.
+    pub(crate) type RelSpec<'a> = (&'a str, &'a str, &'a str, Vec<(u32, u32)>);
+
     /// A heterograph from `(ntype, count)` and `(src, rel, dst, edges)`; types get sorted.
-    pub(crate) fn hetero(
-        ntypes: &[(&str, u64)],
-        etypes: &[(&str, &str, &str, Vec<(u32, u32)>)],
-    ) -> Graph {
+    pub(crate) fn hetero(ntypes: &[(&str, u64)], etypes: &[RelSpec<'_>]) -> Graph {
         let mut nt: Vec<(&str, u64)> = ntypes.to_vec();
         nt.sort();
         let mut et: Vec<(CanonicalEtype, EdgeList)> = etypes
@@ -560,7 +566,7 @@ pub(crate) mod tests {
                 .collect();
             (Just(counts), Just(rels), strategies).prop_map(|(counts, rels, edges)| {
                 let names = ["a", "b", "c"];
-                let ets: Vec<(&str, &str, &str, Vec<(u32, u32)>)> = rels
+                let ets: Vec<RelSpec<'_>> = rels
                     .iter()
                     .zip(edges)
                     .enumerate()

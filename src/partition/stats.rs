@@ -33,6 +33,10 @@ pub const HALO_BITSET_BUDGET: usize = 256 << 20;
 
 const CHUNK: usize = 1 << 16;
 
+/// A relation's (src node parts, dst node parts, src homogeneous offset); `None` if the
+/// relation names an unknown node type.
+type Rel<'a> = Option<(&'a [u32], &'a [u32], u64)>;
+
 /// Statistics of one partition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartStats {
@@ -126,7 +130,7 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
         .collect();
 
     // Relations as (src parts, dst parts, src homogeneous offset).
-    let rels: Vec<Option<(&[u32], &[u32], u64)>> = g
+    let rels: Vec<Rel<'_>> = g
         .etypes
         .iter()
         .map(|et| {
@@ -217,7 +221,7 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
 
 /// Distinct out-of-partition sources of each partition's inner edges, with partition groups
 /// sized so their bitsets fit [`HALO_BITSET_BUDGET`].
-fn halo_counts(g: &Graph, rels: &[Option<(&[u32], &[u32], u64)>], p: usize, n: u64) -> Vec<u64> {
+fn halo_counts(g: &Graph, rels: &[Rel<'_>], p: usize, n: u64) -> Vec<u64> {
     let words = (n as usize).div_ceil(64).max(1);
     let group = (HALO_BITSET_BUDGET / (words * 8)).clamp(1, p);
     let mut out = vec![0u64; p];
