@@ -1,4 +1,21 @@
 //! Node → partition assignment (METIS or seeded random) and partition quality statistics.
+//!
+//! * [`csr`]: the symmetrized, deduplicated, self-loop-free CSR of the whole heterogeneous
+//!   graph in DGL's homogeneous ID space (what METIS consumes).
+//! * [`metis`]: METIS k-way with DGL/GraphStorm's multi-constraint balancing
+//!   (`balance_ntypes` from train/val/test masks + `balance_edges`).
+//! * [`random`]: seeded uniform assignment with GraphStorm's "≥ 1 node of each type per
+//!   partition" rule.
+//! * [`stats`]: per-partition inner nodes/edges, HALO counts, edge cut and balance.
+
+pub mod csr;
+pub mod metis;
+pub mod random;
+pub mod stats;
+
+pub use self::metis::{metis_partition, MetisReport};
+pub use self::random::random_partition;
+pub use self::stats::{partition_stats, PartitionStats};
 
 /// Which partition each node belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
