@@ -1,0 +1,1405 @@
+//! The DistDGL partition output (`--output-format DistDGL`): `<graph_name>.json`,
+//! `node_mapping.pt`, `edge_mapping.pt` and per partition `part<p>/graph.dgl`,
+//! `part<p>/node_feat.dgl`, `part<p>/edge_feat.dgl` (optionally `orig_nids.dgl`,
+//! `orig_eids.dgl`). Spec: `distdgl-format.md` §2, §3, §13; hard negatives: `gconstruct.md` §4.5.
+//!
+//! Algorithm (§13):
+//! 1. Per node type, a stable counting sort by partition gives `order[t]` (new per-type ID →
+//!    construction ID, i.e. construction-ID order inside each `(p, t)`), its inverse `new_id[t]`
+//!    and the counts `cnt[p][t]`.
+//! 2. `node_map` ranges are laid out partition-major, type-minor; the homogeneous ID of node
+//!    `(t, i)` in partition `p` is `node_map[t][p].start + new_id[t][i] − pstart[t][p]`.
+//! 3. An edge belongs to its destination's partition; per relation a stable counting sort by
+//!    owner gives `e_order[r]` and `edge_map` is laid out like `node_map`.
+//! 4. Per partition (in parallel): inner nodes are the contiguous homogeneous range (local ID =
+//!    global − start); inner edges are listed relation by relation in `e_order` (global EID =
+//!    start + local ID); HALO nodes are the sorted unique out-of-partition sources, appended
+//!    after the inner nodes. Only inner edges are written. `graph.dgl` gets COO (+ CSC) and
+//!    `_ID`, `inner_node`, `_TYPE` (heterogeneous only), `part_id` (only when P > 1) node data
+//!    and `_ID`, `inner_edge`, `_TYPE` edge data. Feature rows are gathered straight from the
+//!    source tensors in `order` / `e_order`; hard-negative edge features are rewritten to
+//!    shuffled per-type IDs of the destination type (`-1` padding kept).
+//! 5. The JSON (Python `json.dump(indent=4)` layout and key order) and the mapping files.
+//!
+//! With one partition every sort is the identity: IDs, rows and files keep construction order.
+//!
+//! # Memory
+//! Global: `8 B` per node (`order` + `new_id`, u32) and `4–8 B` per edge (`e_order`, u32 or
+//! u64 when a relation has 2^32 or more edges). Per partition being written: about
+//! `40 B × inner edges` (COO src/dst, CSC indices/data as int64, plus the `_ID` array) and
+//! `~21 B × local nodes`; hard-negative features are the only feature rows copied (one
+//! partition's slice at a time). Feature matrices are never copied: rows stream from the
+//! source tensors into the files. Peak ≈ global + (rayon threads) × per-partition.
+//!
+//! Parallelism: the per-type/per-relation sorts and the partitions run on the ambient rayon
+//! pool (`par_iter`); each file is written sequentially. Output bytes do not depend on the
+//! thread count.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::{json, Map, Value};
+
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::partition::Assignment;
+use crate::tensor::{DType, Tensor};
+use crate::writers::dglfmt::{self, ArrayRef, Formats, GraphRef, Ids, NamedArray, RelationRef};
+use crate::writers::pt::{self, PtKey, PtObject};
+
+/// Options of [`write_distdgl`].
+#[derive(Clone, Debug)]
+pub struct DistDglOptions {
+    /// `graph_name` in the JSON, and the JSON file's stem.
+    pub graph_name: String,
+    /// `part_method` in the JSON (`"metis"`, `"random"`, ...); informational.
+    pub part_method: String,
+    /// Store CSC next to COO in every `graph.dgl` (saves DistDGL servers the conversion).
+    pub write_csc: bool,
+    /// Also write `part<p>/orig_nids.dgl` and `part<p>/orig_eids.dgl` (spec §7).
+    pub write_orig_ids: bool,
+    /// Write `node_mapping.pt` and `edge_mapping.pt`.
+    pub write_mappings: bool,
+}
+
+impl DistDglOptions {
+    /// Defaults: CSC on, mapping `.pt` files on, `orig_*.dgl` off.
+    pub fn new(graph_name: impl Into<String>, part_method: impl Into<String>) -> Self {
+        DistDglOptions {
+            graph_name: graph_name.into(),
+            part_method: part_method.into(),
+            write_csc: true,
+            write_orig_ids: false,
+            write_mappings: true,
+        }
+    }
+}
+
+/// What one partition holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionStats {
+    /// Inner (owned) nodes per node type.
+    pub inner_nodes: Vec<u64>,
+    /// Inner (owned) edges per edge type; these are all edges stored in the partition.
+    pub inner_edges: Vec<u64>,
+    /// HALO nodes: sources of inner edges owned by other partitions.
+    pub halo_nodes: u64,
+}
+
+impl PartitionStats {
+    pub fn total_inner_nodes(&self) -> u64 {
+        self.inner_nodes.iter().sum()
+    }
+    pub fn total_inner_edges(&self) -> u64 {
+        self.inner_edges.iter().sum()
+    }
+}
+
+/// The written layout: ID ranges and per-partition contents, for quality reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionLayout {
+    pub ntypes: Vec<String>,
+    /// Canonical edge types as `"src:rel:dst"`.
+    pub etypes: Vec<String>,
+    /// `node_map[t][p]` = half-open homogeneous node-ID range `[start, end)`.
+    pub node_map: Vec<Vec<[u64; 2]>>,
+    /// `edge_map[r][p]` = half-open homogeneous edge-ID range.
+    pub edge_map: Vec<Vec<[u64; 2]>>,
+    pub parts: Vec<PartitionStats>,
+    /// The partition config written (`<out>/<graph_name>.json`).
+    pub config_path: PathBuf,
+}
+
+impl PartitionLayout {
+    pub fn num_parts(&self) -> usize {
+        self.parts.len()
+    }
+    pub fn total_nodes(&self) -> u64 {
+        self.parts
+            .iter()
+            .map(PartitionStats::total_inner_nodes)
+            .sum()
+    }
+    pub fn total_edges(&self) -> u64 {
+        self.parts
+            .iter()
+            .map(PartitionStats::total_inner_edges)
+            .sum()
+    }
+}
+
+/// A permutation / index list stored as narrowly as its values allow.
+enum Perm {
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+}
+
+impl Perm {
+    fn ids(&self) -> Ids<'_> {
+        match self {
+            Perm::U32(v) => Ids::U32(v),
+            Perm::U64(v) => Ids::U64(v),
+        }
+    }
+}
+
+/// Stable counting sort of items `0..n` by `key(i) < num_parts`.
+/// Returns the items grouped by key (original order inside a group) and the group sizes.
+fn group_by_part(n: usize, num_parts: usize, key: impl Fn(usize) -> usize) -> (Perm, Vec<u64>) {
+    let mut counts = vec![0u64; num_parts];
+    for i in 0..n {
+        counts[key(i)] += 1;
+    }
+    let mut next: Vec<u64> = counts
+        .iter()
+        .scan(0u64, |acc, &c| {
+            let s = *acc;
+            *acc += c;
+            Some(s)
+        })
+        .collect();
+    let perm = if n <= u32::MAX as usize + 1 {
+        let mut out = vec![0u32; n];
+        for i in 0..n {
+            let slot = &mut next[key(i)];
+            out[*slot as usize] = i as u32;
+            *slot += 1;
+        }
+        Perm::U32(out)
+    } else {
+        let mut out = vec![0u64; n];
+        for i in 0..n {
+            let slot = &mut next[key(i)];
+            out[*slot as usize] = i as u64;
+            *slot += 1;
+        }
+        Perm::U64(out)
+    };
+    (perm, counts)
+}
+
+/// Exclusive prefix sums with the total appended (`len + 1` entries).
+fn prefix(counts: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(counts.len() + 1);
+    let mut acc = 0;
+    out.push(0);
+    for &c in counts {
+        acc += c;
+        out.push(acc);
+    }
+    out
+}
+
+/// Partition-major, type-minor ranges over `counts[type][part]`.
+fn lay_out(counts: &[Vec<u64>], num_parts: usize) -> Vec<Vec<[u64; 2]>> {
+    let mut map = vec![Vec::with_capacity(num_parts); counts.len()];
+    let mut off = 0;
+    for p in 0..num_parts {
+        for (t, c) in counts.iter().enumerate() {
+            map[t].push([off, off + c[p]]);
+            off += c[p];
+        }
+    }
+    map
+}
+
+/// Node side of the layout.
+struct NodeLayout {
+    /// `order[t][k]` = construction ID of the node with shuffled per-type ID `k`.
+    order: Vec<Vec<u32>>,
+    /// Inverse of `order[t]`.
+    new_id: Vec<Vec<u32>>,
+    /// `pstart[t][p]`: first shuffled per-type ID of partition `p` (`P + 1` entries).
+    pstart: Vec<Vec<u64>>,
+    /// `node_map[t][p]`.
+    map: Vec<Vec<[u64; 2]>>,
+}
+
+impl NodeLayout {
+    /// Homogeneous global ID of node `i` of type `t`.
+    #[inline]
+    fn homo(&self, asg: &Assignment, t: usize, i: usize) -> u64 {
+        let p = asg.node_part[t][i] as usize;
+        self.map[t][p][0] + u64::from(self.new_id[t][i]) - self.pstart[t][p]
+    }
+
+    /// Rows of type `t` owned by partition `p`, in shuffled order.
+    fn part_rows(&self, t: usize, p: usize) -> &[u32] {
+        &self.order[t][self.pstart[t][p] as usize..self.pstart[t][p + 1] as usize]
+    }
+}
+
+/// Edge side of the layout.
+struct EdgeLayout {
+    order: Vec<Perm>,
+    pstart: Vec<Vec<u64>>,
+    map: Vec<Vec<[u64; 2]>>,
+}
+
+impl EdgeLayout {
+    fn part_rows(&self, r: usize, p: usize) -> Ids<'_> {
+        self.order[r]
+            .ids()
+            .slice(self.pstart[r][p] as usize..self.pstart[r][p + 1] as usize)
+    }
+}
+
+/// DGL's notion of a homogeneous graph: one node type and one edge type. Partitions of such
+/// graphs carry no `_TYPE` data and the mapping files hold bare tensors. (GraphStorm's
+/// `is_homogeneous` graphs are exactly these, named `_N` / `_N:_E:_N`.)
+fn dgl_homogeneous(g: &Graph) -> bool {
+    g.ntypes.len() == 1 && g.etypes.len() == 1
+}
+
+fn check_name(what: &str, name: &str, forbidden: &[char]) -> Result<()> {
+    if name.is_empty() || name.contains(forbidden) {
+        return Err(Error::Graph(format!(
+            "{what} '{name}' cannot be written to DistDGL: names must be non-empty and must not contain {forbidden:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks everything the writer relies on, so the writing code can index freely.
+fn validate(g: &Graph, asg: &Assignment, opts: &DistDglOptions) -> Result<()> {
+    let bad = |m: String| Err(Error::Graph(m));
+    if asg.num_parts == 0 {
+        return bad("the number of partitions must be at least 1".into());
+    }
+    check_name("graph name", &opts.graph_name, &['/', '\\'])?;
+    let nt = g.ntypes.len();
+    if nt == 0 {
+        return bad("the graph has no node types".into());
+    }
+    if g.num_nodes.len() != nt || g.node_data.len() != nt || asg.node_part.len() != nt {
+        return bad(
+            "num_nodes, node_data and the partition assignment need one entry per node type".into(),
+        );
+    }
+    if g.edges.len() != g.etypes.len() || g.edge_data.len() != g.etypes.len() {
+        return bad("edges and edge_data need one entry per edge type".into());
+    }
+    if !g.hard_negatives.is_empty() && g.hard_negatives.len() != g.etypes.len() {
+        return bad("hard_negatives needs one entry per edge type".into());
+    }
+    for (t, name) in g.ntypes.iter().enumerate() {
+        check_name("node type", name, &['/', ':'])?;
+        if g.num_nodes[t] > u64::from(u32::MAX) + 1 {
+            return bad(format!("node type '{name}' has more than 2^32 nodes"));
+        }
+        if asg.node_part[t].len() as u64 != g.num_nodes[t] {
+            return bad(format!(
+                "partition assignment of node type '{name}' has {} entries for {} nodes",
+                asg.node_part[t].len(),
+                g.num_nodes[t]
+            ));
+        }
+        if let Some(p) = asg.node_part[t].iter().find(|&&p| p >= asg.num_parts) {
+            return bad(format!(
+                "node type '{name}': partition {p} is not below num_parts {}",
+                asg.num_parts
+            ));
+        }
+        for d in &g.node_data[t] {
+            check_name("node feature", &d.name, &['/'])?;
+            if d.tensor.rows() as u64 != g.num_nodes[t] || d.tensor.shape.is_empty() {
+                return bad(format!(
+                    "node feature '{name}/{}' has {} rows, expected {}",
+                    d.name,
+                    d.tensor.rows(),
+                    g.num_nodes[t]
+                ));
+            }
+        }
+    }
+    for (r, et) in g.etypes.iter().enumerate() {
+        check_name("relation", &et.rel, &['/', ':'])?;
+        let key = et.colon_key();
+        let (Some(st), Some(dt)) = (g.ntype_index(&et.src), g.ntype_index(&et.dst)) else {
+            return bad(format!("edge type '{key}' refers to an unknown node type"));
+        };
+        let el = &g.edges[r];
+        if el.src.len() != el.dst.len() {
+            return bad(format!(
+                "edge type '{key}': src and dst lists differ in length"
+            ));
+        }
+        for (ids, t) in [(&el.src, st), (&el.dst, dt)] {
+            if let Some(x) = ids
+                .par_iter()
+                .find_any(|&&x| u64::from(x) >= g.num_nodes[t])
+            {
+                return bad(format!(
+                    "edge type '{key}': node ID {x} is not below {} ({})",
+                    g.num_nodes[t], g.ntypes[t]
+                ));
+            }
+        }
+        for d in &g.edge_data[r] {
+            check_name("edge feature", &d.name, &['/'])?;
+            if d.tensor.rows() != el.len() || d.tensor.shape.is_empty() {
+                return bad(format!(
+                    "edge feature '{key}/{}' has {} rows, expected {}",
+                    d.name,
+                    d.tensor.rows(),
+                    el.len()
+                ));
+            }
+        }
+        for hn in g.hard_negatives.get(r).into_iter().flatten() {
+            let Some(d) = g.edge_data[r].iter().find(|d| &d.name == hn) else {
+                return bad(format!("hard-negative feature '{key}/{hn}' does not exist"));
+            };
+            if !matches!(d.tensor.dtype, DType::I32 | DType::I64) {
+                return bad(format!(
+                    "hard-negative feature '{key}/{hn}' must be int32 or int64, not {}",
+                    d.tensor.dtype.name()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn build_node_layout(g: &Graph, asg: &Assignment) -> NodeLayout {
+    let num_parts = asg.num_parts as usize;
+    let per_type: Vec<(Vec<u32>, Vec<u32>, Vec<u64>)> = (0..g.ntypes.len())
+        .into_par_iter()
+        .map(|t| {
+            let part = &asg.node_part[t];
+            let (perm, counts) = group_by_part(part.len(), num_parts, |i| part[i] as usize);
+            // Node counts fit u32 IDs (validated), so the permutation is narrow.
+            let order = match perm {
+                Perm::U32(v) => v,
+                Perm::U64(v) => v.into_iter().map(|x| x as u32).collect(),
+            };
+            let mut new_id = vec![0u32; order.len()];
+            for (k, &i) in order.iter().enumerate() {
+                new_id[i as usize] = k as u32;
+            }
+            (order, new_id, counts)
+        })
+        .collect();
+    let counts: Vec<Vec<u64>> = per_type.iter().map(|x| x.2.clone()).collect();
+    let map = lay_out(&counts, num_parts);
+    let pstart = counts.iter().map(|c| prefix(c)).collect();
+    let (order, new_id) = per_type.into_iter().map(|(o, n, _)| (o, n)).unzip();
+    NodeLayout {
+        order,
+        new_id,
+        pstart,
+        map,
+    }
+}
+
+fn build_edge_layout(g: &Graph, asg: &Assignment) -> EdgeLayout {
+    let num_parts = asg.num_parts as usize;
+    let per_rel: Vec<(Perm, Vec<u64>)> = g
+        .etypes
+        .par_iter()
+        .zip(g.edges.par_iter())
+        .map(|(et, el)| {
+            // Validated: the destination type exists.
+            let dt = g.ntype_index(&et.dst).unwrap_or(0);
+            let part = &asg.node_part[dt];
+            group_by_part(el.len(), num_parts, |e| part[el.dst[e] as usize] as usize)
+        })
+        .collect();
+    let counts: Vec<Vec<u64>> = per_rel.iter().map(|x| x.1.clone()).collect();
+    let map = lay_out(&counts, num_parts);
+    let pstart = counts.iter().map(|c| prefix(c)).collect();
+    let order = per_rel.into_iter().map(|x| x.0).collect();
+    EdgeLayout { order, pstart, map }
+}
+
+/// Writes the DistDGL partition output of `g` under the assignment `asg` into `out_dir`
+/// (created if missing) and returns the layout. See the module docs for the exact layout.
+///
+/// # Errors
+/// [`Error::Graph`] when the graph and assignment are inconsistent (unknown types, IDs out of
+/// range, wrong feature row counts, names DistDGL cannot represent); [`Error::Write`] on I/O.
+///
+/// # Memory
+/// See the module docs: global `O(nodes + edges)` ID arrays, plus per-partition structure
+/// buffers for the partitions being written concurrently.
+pub fn write_distdgl(
+    out_dir: &Path,
+    g: &Graph,
+    asg: &Assignment,
+    opts: &DistDglOptions,
+) -> Result<PartitionLayout> {
+    validate(g, asg, opts)?;
+    std::fs::create_dir_all(out_dir).map_err(|e| Error::write(out_dir, e))?;
+    let (nodes, edges) = rayon::join(|| build_node_layout(g, asg), || build_edge_layout(g, asg));
+    let num_parts = asg.num_parts as usize;
+
+    let (parts, maps) = rayon::join(
+        || {
+            (0..num_parts)
+                .into_par_iter()
+                .map(|p| write_partition(out_dir, p, g, asg, &nodes, &edges, opts))
+                .collect::<Result<Vec<_>>>()
+        },
+        || {
+            if opts.write_mappings {
+                write_mappings(out_dir, g, &nodes, &edges)
+            } else {
+                Ok(())
+            }
+        },
+    );
+    let parts = parts?;
+    maps?;
+
+    let config_path = out_dir.join(format!("{}.json", opts.graph_name));
+    let json = partition_json(g, &nodes, &edges, opts, num_parts);
+    std::fs::write(&config_path, json).map_err(|e| Error::write(&config_path, e))?;
+
+    Ok(PartitionLayout {
+        ntypes: g.ntypes.clone(),
+        etypes: g.etypes.iter().map(|e| e.colon_key()).collect(),
+        node_map: nodes.map,
+        edge_map: edges.map,
+        parts,
+        config_path,
+    })
+}
+
+/// `node_mapping.pt` / `edge_mapping.pt`: shuffled per-type ID → construction ID.
+fn write_mappings(out_dir: &Path, g: &Graph, nodes: &NodeLayout, edges: &EdgeLayout) -> Result<()> {
+    let (nobj, eobj) = if dgl_homogeneous(g) {
+        (
+            PtObject::Tensor(ArrayRef::ids(Ids::U32(&nodes.order[0]))),
+            PtObject::Tensor(ArrayRef::ids(edges.order[0].ids())),
+        )
+    } else {
+        (
+            PtObject::Dict(
+                g.ntypes
+                    .iter()
+                    .zip(&nodes.order)
+                    .map(|(t, o)| (PtKey::Str(t), ArrayRef::ids(Ids::U32(o))))
+                    .collect(),
+            ),
+            PtObject::Dict(
+                g.etypes
+                    .iter()
+                    .zip(&edges.order)
+                    .map(|(e, o)| {
+                        (
+                            PtKey::Tuple3(&e.src, &e.rel, &e.dst),
+                            ArrayRef::ids(o.ids()),
+                        )
+                    })
+                    .collect(),
+            ),
+        )
+    };
+    let (a, b) = rayon::join(
+        || pt::save_pt(&out_dir.join("node_mapping.pt"), &nobj),
+        || pt::save_pt(&out_dir.join("edge_mapping.pt"), &eobj),
+    );
+    a.and(b)
+}
+
+/// The partition config, laid out like Python's `json.dump(obj, f, indent=4)`.
+fn partition_json(
+    g: &Graph,
+    nodes: &NodeLayout,
+    edges: &EdgeLayout,
+    opts: &DistDglOptions,
+    num_parts: usize,
+) -> String {
+    let ranges =
+        |m: &Vec<[u64; 2]>| Value::from(m.iter().map(|r| json!([r[0], r[1]])).collect::<Vec<_>>());
+    let mut node_map = Map::new();
+    let mut ntypes = Map::new();
+    for (t, name) in g.ntypes.iter().enumerate() {
+        node_map.insert(name.clone(), ranges(&nodes.map[t]));
+        ntypes.insert(name.clone(), json!(t));
+    }
+    let mut edge_map = Map::new();
+    let mut etypes = Map::new();
+    for (r, et) in g.etypes.iter().enumerate() {
+        edge_map.insert(et.colon_key(), ranges(&edges.map[r]));
+        etypes.insert(et.colon_key(), json!(r));
+    }
+    let mut root = Map::new();
+    root.insert("graph_name".into(), json!(opts.graph_name));
+    root.insert("num_nodes".into(), json!(g.total_nodes()));
+    root.insert("num_edges".into(), json!(g.total_edges()));
+    root.insert("part_method".into(), json!(opts.part_method));
+    root.insert("num_parts".into(), json!(num_parts));
+    root.insert("halo_hops".into(), json!(1));
+    root.insert("node_map".into(), Value::Object(node_map));
+    root.insert("edge_map".into(), Value::Object(edge_map));
+    root.insert("ntypes".into(), Value::Object(ntypes));
+    root.insert("etypes".into(), Value::Object(etypes));
+    for p in 0..num_parts {
+        root.insert(
+            format!("part-{p}"),
+            json!({
+                "node_feats": format!("part{p}/node_feat.dgl"),
+                "edge_feats": format!("part{p}/edge_feat.dgl"),
+                "part_graph": format!("part{p}/graph.dgl"),
+            }),
+        );
+    }
+    python_json(&Value::Object(root))
+}
+
+/// `json.dumps(v, indent=4)`: 4-space indentation, `", "`-free separators, non-ASCII escaped
+/// as `\uXXXX` (Python's default `ensure_ascii=True`), no trailing newline.
+fn python_json(v: &Value) -> String {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    serde::Serialize::serialize(v, &mut ser).unwrap_or_default();
+    let s = String::from_utf8_lossy(&buf);
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Finds which `(partition, type)` range holds homogeneous ID `gid`.
+struct RangeLookup {
+    /// End of range `k = p·T + t`, non-decreasing in `k`.
+    ends: Vec<u64>,
+    num_types: usize,
+}
+
+impl RangeLookup {
+    fn new(map: &[Vec<[u64; 2]>], num_parts: usize) -> Self {
+        let ends = (0..num_parts)
+            .flat_map(|p| map.iter().map(move |m| m[p][1]))
+            .collect();
+        RangeLookup {
+            ends,
+            num_types: map.len(),
+        }
+    }
+    /// `(partition, type)` of `gid`.
+    fn locate(&self, gid: u64) -> (usize, usize) {
+        let k = self.ends.partition_point(|&e| e <= gid);
+        (k / self.num_types, k % self.num_types)
+    }
+}
+
+/// Shuffled per-type IDs in place of the destination-type construction IDs of a
+/// hard-negative feature slice (`gconstruct.md` §4.5); negative entries are kept.
+fn remap_hard_negatives(t: &Tensor, new_id: &[u32], key: &str) -> Result<Tensor> {
+    fn map<T: Copy + Into<i64> + TryFrom<i64>>(
+        vals: &[T],
+        new_id: &[u32],
+        key: &str,
+    ) -> Result<Vec<T>> {
+        vals.iter()
+            .map(|&v| {
+                let x: i64 = v.into();
+                if x < 0 {
+                    return Ok(v);
+                }
+                new_id
+                    .get(x as usize)
+                    .and_then(|&n| T::try_from(i64::from(n)).ok())
+                    .ok_or_else(|| {
+                        Error::Graph(format!(
+                            "hard-negative feature '{key}': node ID {x} out of range"
+                        ))
+                    })
+            })
+            .collect()
+    }
+    let shape = t.shape.clone();
+    let vals = |b: &[u8]| b.to_vec();
+    Ok(match t.dtype {
+        DType::I64 => {
+            let v: Vec<i64> = vals(t.bytes())
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+            Tensor::from_vec(shape, map(&v, new_id, key)?)
+        }
+        DType::I32 => {
+            let v: Vec<i32> = vals(t.bytes())
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect();
+            Tensor::from_vec(shape, map(&v, new_id, key)?)
+        }
+        d => {
+            return Err(Error::Graph(format!(
+                "hard-negative feature '{key}' has dtype {}",
+                d.name()
+            )))
+        }
+    })
+}
+
+/// Collects the feature entries of one partition, skipping zero-row tensors (DistDGL servers
+/// cannot map 0-byte shared memory; spec §3.3).
+fn push_feature<'a>(out: &mut Vec<NamedArray<'a>>, key: String, a: ArrayRef<'a>, p: usize) {
+    if a.rows() == 0 {
+        log::warn!("partition {p}: feature '{key}' has no rows in this partition; left out of the partition file");
+        return;
+    }
+    out.push(NamedArray::new(key, a));
+}
+
+fn write_partition(
+    out_dir: &Path,
+    p: usize,
+    g: &Graph,
+    asg: &Assignment,
+    nodes: &NodeLayout,
+    edges: &EdgeLayout,
+    opts: &DistDglOptions,
+) -> Result<PartitionStats> {
+    let num_parts = asg.num_parts as usize;
+    let nt = g.ntypes.len();
+    let hetero = !dgl_homogeneous(g);
+    let dir = out_dir.join(format!("part{p}"));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+
+    let nstart = nodes.map[0][p][0];
+    let nend = nodes.map[nt - 1][p][1];
+    let n_inner = (nend - nstart) as usize;
+    let estart = edges.map.first().map_or(0, |m| m[p][0]);
+    let inner_edges: Vec<u64> = (0..g.etypes.len())
+        .map(|r| edges.pstart[r][p + 1] - edges.pstart[r][p])
+        .collect();
+    let n_edges: usize = inner_edges.iter().sum::<u64>() as usize;
+
+    // Inner edges in global-EID order: global source IDs and local destination IDs.
+    let mut src = Vec::with_capacity(n_edges);
+    let mut dst = Vec::with_capacity(n_edges);
+    let mut etype = if hetero {
+        Vec::with_capacity(n_edges)
+    } else {
+        Vec::new()
+    };
+    for (r, et) in g.etypes.iter().enumerate() {
+        let (st, dt) = (
+            g.ntype_index(&et.src).unwrap_or(0),
+            g.ntype_index(&et.dst).unwrap_or(0),
+        );
+        let el = &g.edges[r];
+        for e in edges.part_rows(r, p).iter() {
+            let e = e as usize;
+            src.push(nodes.homo(asg, st, el.src[e] as usize) as i64);
+            let d = nodes.homo(asg, dt, el.dst[e] as usize);
+            debug_assert!(
+                (nstart..nend).contains(&d),
+                "edge owned by its destination's partition"
+            );
+            dst.push((d - nstart) as i64);
+        }
+        if hetero {
+            etype.resize(etype.len() + inner_edges[r] as usize, r as i32);
+        }
+    }
+    // HALO nodes: sorted unique sources outside the partition's range; then local source IDs.
+    let (lo, hi) = (nstart as i64, nend as i64);
+    let mut halo: Vec<i64> = src.iter().copied().filter(|&s| s < lo || s >= hi).collect();
+    halo.par_sort_unstable();
+    halo.dedup();
+    for s in src.iter_mut() {
+        *s = if (lo..hi).contains(s) {
+            *s - lo
+        } else {
+            // Present by construction.
+            (n_inner + halo.binary_search(s).unwrap_or(0)) as i64
+        };
+    }
+    let n_local = n_inner + halo.len();
+
+    // Node data.
+    let mut nid: Vec<i64> = (lo..hi).collect();
+    nid.extend_from_slice(&halo);
+    let mut inner_node = vec![1u8; n_inner];
+    inner_node.resize(n_local, 0);
+    let lookup = RangeLookup::new(&nodes.map, num_parts);
+    let mut ntype_ids = Vec::new();
+    if hetero {
+        ntype_ids.reserve(n_local);
+        for t in 0..nt {
+            let [a, b] = nodes.map[t][p];
+            ntype_ids.resize(ntype_ids.len() + (b - a) as usize, t as i32);
+        }
+        ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h as u64).1 as i32));
+    }
+    let mut part_id = Vec::new();
+    if num_parts > 1 {
+        part_id.reserve(n_local);
+        part_id.resize(n_inner, p as i64);
+        part_id.extend(halo.iter().map(|&h| lookup.locate(h as u64).0 as i64));
+    }
+    let mut ndata = vec![
+        NamedArray::new("_ID", ArrayRef::slice(&nid)),
+        NamedArray::new("inner_node", ArrayRef::slice(&inner_node)),
+    ];
+    if hetero {
+        ndata.push(NamedArray::new("_TYPE", ArrayRef::slice(&ntype_ids)));
+    }
+    if num_parts > 1 {
+        ndata.push(NamedArray::new("part_id", ArrayRef::slice(&part_id)));
+    }
+    // Edge data.
+    let eid: Vec<i64> = (estart as i64..(estart as usize + n_edges) as i64).collect();
+    let inner_edge = vec![1u8; n_edges];
+    let mut edata = vec![
+        NamedArray::new("_ID", ArrayRef::slice(&eid)),
+        NamedArray::new("inner_edge", ArrayRef::slice(&inner_edge)),
+    ];
+    if hetero {
+        edata.push(NamedArray::new("_TYPE", ArrayRef::slice(&etype)));
+    }
+    let graph = GraphRef {
+        ntypes: vec!["_N"],
+        num_nodes: vec![n_local as u64],
+        relations: vec![RelationRef {
+            name: "_E",
+            src_type: 0,
+            dst_type: 0,
+            src: Ids::I64(&src),
+            dst: Ids::I64(&dst),
+        }],
+        node_data: vec![ndata],
+        edge_data: vec![edata],
+        formats: if opts.write_csc {
+            Formats::COO_CSC
+        } else {
+            Formats::COO
+        },
+    };
+    dglfmt::save_graph(&dir.join("graph.dgl"), &graph)?;
+    drop(graph);
+    let halo_nodes = halo.len() as u64;
+    drop((
+        src, dst, etype, halo, nid, inner_node, ntype_ids, part_id, eid, inner_edge,
+    ));
+
+    // node_feat.dgl
+    let mut nfeat = Vec::new();
+    for (t, name) in g.ntypes.iter().enumerate() {
+        let rows = nodes.part_rows(t, p);
+        for d in &g.node_data[t] {
+            push_feature(
+                &mut nfeat,
+                format!("{name}/{}", d.name),
+                ArrayRef::gather(&d.tensor, Ids::U32(rows)),
+                p,
+            );
+        }
+    }
+    dglfmt::save_tensor_dict(&dir.join("node_feat.dgl"), &nfeat)?;
+
+    // edge_feat.dgl; hard negatives are converted per partition slice.
+    let mut converted: Vec<(String, Tensor)> = Vec::new();
+    for (r, et) in g.etypes.iter().enumerate() {
+        let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
+        if hns.is_empty() {
+            continue;
+        }
+        let dt = g.ntype_index(&et.dst).unwrap_or(0);
+        let rows: Vec<usize> = edges.part_rows(r, p).iter().map(|e| e as usize).collect();
+        for d in g.edge_data[r].iter().filter(|d| hns.contains(&d.name)) {
+            let key = format!("{}/{}", et.colon_key(), d.name);
+            let t = remap_hard_negatives(&d.tensor.gather_rows(&rows), &nodes.new_id[dt], &key)?;
+            converted.push((key, t));
+        }
+    }
+    let mut efeat = Vec::new();
+    for (r, et) in g.etypes.iter().enumerate() {
+        let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
+        for d in &g.edge_data[r] {
+            let key = format!("{}/{}", et.colon_key(), d.name);
+            let a = if hns.contains(&d.name) {
+                match converted.iter().find(|(k, _)| *k == key) {
+                    Some((_, t)) => ArrayRef::tensor(t),
+                    None => continue,
+                }
+            } else {
+                ArrayRef::gather(&d.tensor, edges.part_rows(r, p))
+            };
+            push_feature(&mut efeat, key, a, p);
+        }
+    }
+    dglfmt::save_tensor_dict(&dir.join("edge_feat.dgl"), &efeat)?;
+
+    if opts.write_orig_ids {
+        let onids: Vec<NamedArray> = g
+            .ntypes
+            .iter()
+            .enumerate()
+            .map(|(t, n)| {
+                NamedArray::new(n.clone(), ArrayRef::ids(Ids::U32(nodes.part_rows(t, p))))
+            })
+            .collect();
+        dglfmt::save_tensor_dict(&dir.join("orig_nids.dgl"), &onids)?;
+        let oeids: Vec<NamedArray> = g
+            .etypes
+            .iter()
+            .enumerate()
+            .map(|(r, e)| NamedArray::new(e.colon_key(), ArrayRef::ids(edges.part_rows(r, p))))
+            .collect();
+        dglfmt::save_tensor_dict(&dir.join("orig_eids.dgl"), &oeids)?;
+    }
+
+    let inner_nodes = (0..nt)
+        .map(|t| nodes.pstart[t][p + 1] - nodes.pstart[t][p])
+        .collect();
+    Ok(PartitionStats {
+        inner_nodes,
+        inner_edges,
+        halo_nodes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{CanonicalEtype, EdgeList, NamedTensor};
+
+    /// item(4), user(5); user-clicks->item, user-follows->user, item-rev->user.
+    fn hetero_graph() -> Graph {
+        let clicks = EdgeList {
+            src: vec![0, 1, 2, 3, 4, 4, 0],
+            dst: vec![0, 1, 2, 3, 0, 2, 3],
+        };
+        let follows = EdgeList {
+            src: vec![0, 1, 2, 3, 4],
+            dst: vec![1, 2, 3, 4, 0],
+        };
+        let rev = EdgeList {
+            src: vec![0, 1, 2, 3, 0, 2, 3],
+            dst: vec![0, 1, 2, 3, 4, 4, 0],
+        };
+        let mut etypes = vec![
+            (CanonicalEtype::new("user", "clicks", "item"), clicks),
+            (CanonicalEtype::new("user", "follows", "user"), follows),
+            (CanonicalEtype::new("item", "rev", "user"), rev),
+        ];
+        etypes.sort_by(|a, b| a.0.cmp(&b.0));
+        let ne: Vec<usize> = etypes.iter().map(|e| e.1.len()).collect();
+        let weight = |r: usize| NamedTensor {
+            name: "w".into(),
+            tensor: Tensor::from_1d((0..ne[r]).map(|i| (100 * r + i) as f32).collect::<Vec<_>>()),
+        };
+        // Hard negatives on user:clicks:item (index 1 after sorting): item IDs, -1 padded.
+        let hn = NamedTensor {
+            name: "hard_neg".into(),
+            tensor: Tensor::from_vec(
+                vec![ne[1], 2],
+                (0..ne[1] as i64 * 2)
+                    .map(|i| if i % 3 == 2 { -1 } else { i % 4 })
+                    .collect(),
+            ),
+        };
+        Graph {
+            ntypes: vec!["item".into(), "user".into()],
+            num_nodes: vec![4, 5],
+            etypes: etypes.iter().map(|e| e.0.clone()).collect(),
+            edges: etypes.into_iter().map(|e| e.1).collect(),
+            node_data: vec![
+                vec![NamedTensor {
+                    name: "label".into(),
+                    tensor: Tensor::from_1d(vec![10i64, 11, 12, 13]),
+                }],
+                vec![NamedTensor {
+                    name: "feat".into(),
+                    tensor: Tensor::from_vec(vec![5, 2], (0..10).map(|i| i as f32).collect()),
+                }],
+            ],
+            edge_data: vec![vec![weight(0)], vec![weight(1), hn], vec![]],
+            hard_negatives: vec![vec![], vec!["hard_neg".into()], vec![]],
+            is_homogeneous: false,
+        }
+    }
+
+    fn homo_graph() -> Graph {
+        let n = 7u32;
+        let src: Vec<u32> = (0..12).map(|i| (i * 5 + 1) % n).collect();
+        let dst: Vec<u32> = (0..12).map(|i| (i * 3) % n).collect();
+        Graph {
+            ntypes: vec!["_N".into()],
+            num_nodes: vec![u64::from(n)],
+            etypes: vec![CanonicalEtype::new("_N", "_E", "_N")],
+            edges: vec![EdgeList { src, dst }],
+            node_data: vec![vec![NamedTensor {
+                name: "feat".into(),
+                tensor: Tensor::from_vec(vec![n as usize, 3], (0..n as i32 * 3).collect()),
+            }]],
+            edge_data: vec![vec![NamedTensor {
+                name: "ew".into(),
+                tensor: Tensor::from_1d((0..12).map(f64::from).collect()),
+            }]],
+            hard_negatives: vec![vec![]],
+            is_homogeneous: true,
+        }
+    }
+
+    fn assign(g: &Graph, num_parts: u32) -> Assignment {
+        let node_part = g
+            .num_nodes
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| {
+                (0..n)
+                    .map(|i| ((i * 7 + t as u64 * 3 + i / 2) % u64::from(num_parts)) as u32)
+                    .collect()
+            })
+            .collect();
+        Assignment {
+            num_parts,
+            node_part,
+        }
+    }
+
+    fn i64s(t: &Tensor) -> Vec<i64> {
+        assert_eq!(t.dtype, DType::I64);
+        t.bytes()
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect()
+    }
+
+    fn pt_tensors(path: &Path) -> Vec<Vec<i64>> {
+        // Storage payloads `data/<k>` in key order, read back with a tiny zip walk.
+        let zip = std::fs::read(path).unwrap();
+        let u16_at = |p: usize| u16::from_le_bytes([zip[p], zip[p + 1]]) as usize;
+        let u32_at = |p: usize| u32::from_le_bytes(zip[p..p + 4].try_into().unwrap()) as usize;
+        let mut p = 0;
+        let mut out = Vec::new();
+        while u32_at(p) == 0x0403_4b50 {
+            let size = u32_at(p + 22);
+            let name = String::from_utf8(zip[p + 30..p + 30 + u16_at(p + 26)].to_vec()).unwrap();
+            let data = p + 30 + u16_at(p + 26) + u16_at(p + 28);
+            if name.contains("/data/") {
+                out.push(
+                    zip[data..data + size]
+                        .chunks_exact(8)
+                        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+                        .collect(),
+                );
+            }
+            p = data + size;
+        }
+        out
+    }
+
+    /// Checks the §3 invariants and the mapping round trip on a written directory.
+    fn check_output(dir: &Path, g: &Graph, asg: &Assignment, layout: &PartitionLayout) {
+        let num_parts = asg.num_parts as usize;
+        let (nt, ne) = (g.ntypes.len(), g.etypes.len());
+        let hetero = !dgl_homogeneous(g);
+        // Contiguous, partition-major type-minor ranges covering everything once.
+        let mut off = 0;
+        for p in 0..num_parts {
+            for t in 0..nt {
+                assert_eq!(layout.node_map[t][p][0], off);
+                off = layout.node_map[t][p][1];
+            }
+        }
+        assert_eq!(off, g.total_nodes());
+        let mut off = 0;
+        for p in 0..num_parts {
+            for r in 0..ne {
+                assert_eq!(layout.edge_map[r][p][0], off);
+                off = layout.edge_map[r][p][1];
+            }
+        }
+        assert_eq!(off, g.total_edges());
+        // Mappings: permutations; feature rows and edges follow them.
+        let nmap = pt_tensors(&dir.join("node_mapping.pt"));
+        let emap = pt_tensors(&dir.join("edge_mapping.pt"));
+        assert_eq!(nmap.len(), nt);
+        assert_eq!(emap.len(), ne);
+        for t in 0..nt {
+            let mut s = nmap[t].clone();
+            s.sort_unstable();
+            assert_eq!(s, (0..g.num_nodes[t] as i64).collect::<Vec<_>>());
+            // Shuffled order = stable sort by partition.
+            let parts: Vec<u32> = nmap[t]
+                .iter()
+                .map(|&i| asg.node_part[t][i as usize])
+                .collect();
+            assert!(parts.windows(2).all(|w| w[0] <= w[1]));
+            for w in nmap[t].windows(2) {
+                if asg.node_part[t][w[0] as usize] == asg.node_part[t][w[1] as usize] {
+                    assert!(w[0] < w[1]);
+                }
+            }
+        }
+        // homogeneous global ID -> (type, original ID)
+        let mut homo_to_orig = vec![(0usize, 0i64); g.total_nodes() as usize];
+        for t in 0..nt {
+            let mut k = 0;
+            for p in 0..num_parts {
+                let [a, b] = layout.node_map[t][p];
+                for h in a..b {
+                    homo_to_orig[h as usize] = (t, nmap[t][k]);
+                    k += 1;
+                }
+            }
+        }
+        let mut seen_edges = vec![vec![false; g.total_edges() as usize]; 1];
+        for p in 0..num_parts {
+            let pd = dir.join(format!("part{p}"));
+            let gf = dglfmt::load_graph(&pd.join("graph.dgl")).unwrap();
+            assert_eq!(gf.ntypes, ["_N"]);
+            assert_eq!(gf.etypes, ["_E"]);
+            let nd: std::collections::HashMap<_, _> = gf.node_data[0]
+                .iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            let ed: std::collections::HashMap<_, _> = gf.edge_data[0]
+                .iter()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect();
+            assert_eq!(nd.contains_key("_TYPE"), hetero);
+            assert_eq!(ed.contains_key("_TYPE"), hetero);
+            assert_eq!(nd.contains_key("part_id"), num_parts > 1);
+            let nid = i64s(nd["_ID"]);
+            let inner = nd["inner_node"].as_slice::<u8>().unwrap();
+            let nstart = layout.node_map[0][p][0] as i64;
+            let n_inner = layout.parts[p].total_inner_nodes() as usize;
+            // Inner first, _ID = start + i; HALO sorted, outside the range.
+            for (i, &x) in nid.iter().enumerate() {
+                assert_eq!(inner[i], u8::from(i < n_inner));
+                if i < n_inner {
+                    assert_eq!(x, nstart + i as i64);
+                } else {
+                    assert!(x < nstart || x >= nstart + n_inner as i64);
+                }
+            }
+            assert!(nid[n_inner..].windows(2).all(|w| w[0] < w[1]));
+            assert_eq!(layout.parts[p].halo_nodes as usize, nid.len() - n_inner);
+            if hetero {
+                let ty: Vec<i32> = nd["_TYPE"]
+                    .bytes()
+                    .chunks_exact(4)
+                    .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+                    .collect();
+                for (i, &x) in nid.iter().enumerate() {
+                    assert_eq!(ty[i] as usize, homo_to_orig[x as usize].0);
+                }
+            }
+            let rel = &gf.relations[0];
+            let (_, coo) = rel.coo.as_ref().unwrap();
+            let (_, csc) = rel.csc.as_ref().unwrap();
+            assert_eq!(csc.indptr.len(), nid.len() + 1);
+            let eid = i64s(ed["_ID"]);
+            let estart = layout.edge_map.first().map_or(0, |m| m[p][0]) as i64;
+            let mut prev_type = 0;
+            for (j, &e) in eid.iter().enumerate() {
+                assert_eq!(e, estart + j as i64);
+                // Which relation, and the original edge, through edge_mapping.pt.
+                let (r, k) = (0..ne)
+                    .flat_map(|r| (0..num_parts).map(move |q| (r, q)))
+                    .find_map(|(r, q)| {
+                        let [a, b] = layout.edge_map[r][q];
+                        let before: u64 = (0..q)
+                            .map(|q2| layout.edge_map[r][q2][1] - layout.edge_map[r][q2][0])
+                            .sum();
+                        (a..b)
+                            .contains(&(e as u64))
+                            .then(|| (r, (before + e as u64 - a) as usize))
+                    })
+                    .unwrap();
+                assert!(r >= prev_type, "inner edges grouped by etype");
+                prev_type = r;
+                let orig_e = emap[r][k] as usize;
+                assert!(!seen_edges[0][e as usize]);
+                seen_edges[0][e as usize] = true;
+                let (s, d) = (nid[coo.row[j] as usize], nid[coo.col[j] as usize]);
+                let et = &g.etypes[r];
+                let (st, dt) = (
+                    g.ntype_index(&et.src).unwrap(),
+                    g.ntype_index(&et.dst).unwrap(),
+                );
+                assert_eq!(
+                    homo_to_orig[s as usize],
+                    (st, i64::from(g.edges[r].src[orig_e]))
+                );
+                assert_eq!(
+                    homo_to_orig[d as usize],
+                    (dt, i64::from(g.edges[r].dst[orig_e]))
+                );
+                // dst-owned
+                assert!((coo.col[j] as usize) < n_inner);
+            }
+            // CSC rows in increasing edge ID.
+            for v in 0..nid.len() {
+                let row = &csc.data[csc.indptr[v] as usize..csc.indptr[v + 1] as usize];
+                assert!(row.windows(2).all(|w| w[0] < w[1]));
+                for &e in row {
+                    assert_eq!(coo.col[e as usize], v as i64);
+                }
+            }
+            // Features: row k of (p, t) = orig row nmap[t][pstart + k].
+            let nf = dglfmt::load_tensor_dict(&pd.join("node_feat.dgl")).unwrap();
+            for (key, t) in &nf {
+                let (ty, f) = key.split_once('/').unwrap();
+                let ti = g.ntype_index(ty).unwrap();
+                let src = g.node_tensor(ti, f).unwrap();
+                let before: u64 = (0..p)
+                    .map(|q| layout.node_map[ti][q][1] - layout.node_map[ti][q][0])
+                    .sum();
+                let idx: Vec<usize> = (0..t.rows())
+                    .map(|k| nmap[ti][before as usize + k] as usize)
+                    .collect();
+                assert_eq!(t.bytes(), src.gather_rows(&idx).bytes(), "{key}");
+            }
+            let expected_nf: usize = (0..nt)
+                .map(|t| {
+                    if layout.parts[p].inner_nodes[t] > 0 {
+                        g.node_data[t].len()
+                    } else {
+                        0
+                    }
+                })
+                .sum();
+            assert_eq!(nf.len(), expected_nf);
+            let ef = dglfmt::load_tensor_dict(&pd.join("edge_feat.dgl")).unwrap();
+            for (key, t) in &ef {
+                let (ty, f) = key.split_once('/').unwrap();
+                let r = g.etypes.iter().position(|e| e.colon_key() == ty).unwrap();
+                let src = &g.edge_data[r].iter().find(|d| d.name == f).unwrap().tensor;
+                let before: u64 = (0..p)
+                    .map(|q| layout.edge_map[r][q][1] - layout.edge_map[r][q][0])
+                    .sum();
+                let idx: Vec<usize> = (0..t.rows())
+                    .map(|k| emap[r][before as usize + k] as usize)
+                    .collect();
+                let want = src.gather_rows(&idx);
+                if g.hard_negatives[r].iter().any(|h| h == f) {
+                    let dt = g.ntype_index(&g.etypes[r].dst).unwrap();
+                    let got = i64s(t);
+                    for (x, y) in i64s(&want).into_iter().zip(got) {
+                        if x < 0 {
+                            assert_eq!(y, x);
+                        } else {
+                            assert_eq!(nmap[dt][y as usize], x, "{key}: shuffled id maps back");
+                        }
+                    }
+                } else {
+                    assert_eq!(t.bytes(), want.bytes(), "{key}");
+                }
+            }
+        }
+        assert!(seen_edges[0].iter().all(|&s| s), "every edge exactly once");
+        // JSON agrees with the layout.
+        let cfg: Value =
+            serde_json::from_str(&std::fs::read_to_string(&layout.config_path).unwrap()).unwrap();
+        assert_eq!(cfg["num_parts"], json!(num_parts));
+        for (t, name) in g.ntypes.iter().enumerate() {
+            assert_eq!(cfg["node_map"][name], json!(layout.node_map[t]));
+        }
+    }
+
+    #[test]
+    fn hetero_invariants_1_to_4_parts() {
+        let g = hetero_graph();
+        for parts in 1..=4 {
+            let dir = tempfile::tempdir().unwrap();
+            let asg = assign(&g, parts);
+            let layout =
+                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap();
+            assert_eq!(layout.total_nodes(), 9);
+            assert_eq!(layout.total_edges(), g.total_edges());
+            check_output(dir.path(), &g, &asg, &layout);
+        }
+    }
+
+    #[test]
+    fn homogeneous_invariants_1_to_4_parts() {
+        let g = homo_graph();
+        for parts in 1..=4 {
+            let dir = tempfile::tempdir().unwrap();
+            let asg = assign(&g, parts);
+            let layout =
+                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("homo", "metis")).unwrap();
+            check_output(dir.path(), &g, &asg, &layout);
+        }
+    }
+
+    #[test]
+    fn one_partition_is_identity() {
+        let g = hetero_graph();
+        let dir = tempfile::tempdir().unwrap();
+        let asg = Assignment::single(&g.num_nodes);
+        let layout =
+            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "None")).unwrap();
+        for m in pt_tensors(&dir.path().join("node_mapping.pt"))
+            .iter()
+            .chain(&pt_tensors(&dir.path().join("edge_mapping.pt")))
+        {
+            assert_eq!(*m, (0..m.len() as i64).collect::<Vec<_>>());
+        }
+        assert_eq!(layout.node_map, vec![vec![[0, 4]], vec![[4, 9]]]);
+        assert_eq!(layout.parts[0].halo_nodes, 0);
+        let nf = dglfmt::load_tensor_dict(&dir.path().join("part0/node_feat.dgl")).unwrap();
+        assert_eq!(nf[1].0, "user/feat");
+        assert_eq!(nf[1].1.bytes(), g.node_data[1][0].tensor.bytes());
+    }
+
+    #[test]
+    fn json_matches_python_layout() {
+        let g = hetero_graph();
+        let dir = tempfile::tempdir().unwrap();
+        let asg = Assignment::single(&g.num_nodes);
+        let layout =
+            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "metis")).unwrap();
+        let text = std::fs::read_to_string(&layout.config_path).unwrap();
+        // Generated with Python: json.dump({...same dict...}, f, indent=4)
+        let want = r#"{
+    "graph_name": "toy",
+    "num_nodes": 9,
+    "num_edges": 19,
+    "part_method": "metis",
+    "num_parts": 1,
+    "halo_hops": 1,
+    "node_map": {
+        "item": [
+            [
+                0,
+                4
+            ]
+        ],
+        "user": [
+            [
+                4,
+                9
+            ]
+        ]
+    },
+    "edge_map": {
+        "item:rev:user": [
+            [
+                0,
+                7
+            ]
+        ],
+        "user:clicks:item": [
+            [
+                7,
+                14
+            ]
+        ],
+        "user:follows:user": [
+            [
+                14,
+                19
+            ]
+        ]
+    },
+    "ntypes": {
+        "item": 0,
+        "user": 1
+    },
+    "etypes": {
+        "item:rev:user": 0,
+        "user:clicks:item": 1,
+        "user:follows:user": 2
+    },
+    "part-0": {
+        "node_feats": "part0/node_feat.dgl",
+        "edge_feats": "part0/edge_feat.dgl",
+        "part_graph": "part0/graph.dgl"
+    }
+}"#;
+        assert_eq!(text, want);
+        assert_eq!(
+            python_json(&json!({"é": "x😀"})),
+            "{\n    \"\\u00e9\": \"x\\ud83d\\ude00\"\n}"
+        );
+    }
+
+    #[test]
+    fn thread_count_does_not_change_bytes() {
+        let g = hetero_graph();
+        let asg = assign(&g, 3);
+        let write = |threads: usize| {
+            let dir = tempfile::tempdir().unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| {
+                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap()
+            });
+            let mut files = Vec::new();
+            for f in [
+                "toy.json",
+                "node_mapping.pt",
+                "edge_mapping.pt",
+                "part2/graph.dgl",
+                "part1/edge_feat.dgl",
+            ] {
+                files.push(std::fs::read(dir.path().join(f)).unwrap());
+            }
+            files
+        };
+        assert_eq!(write(1), write(4));
+    }
+
+    #[test]
+    fn errors_are_reported() {
+        let g = hetero_graph();
+        let dir = tempfile::tempdir().unwrap();
+        let mut asg = assign(&g, 2);
+        asg.node_part[1][0] = 5;
+        let err =
+            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap_err();
+        assert!(err.to_string().contains("partition 5"), "{err}");
+        let mut g2 = hetero_graph();
+        g2.edges[0].dst[0] = 99;
+        let err = write_distdgl(
+            dir.path(),
+            &g2,
+            &assign(&g2, 2),
+            &DistDglOptions::new("toy", "random"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("node ID 99"), "{err}");
+        let mut g3 = hetero_graph();
+        g3.ntypes[0] = "it/em".into();
+        let err = write_distdgl(
+            dir.path(),
+            &g3,
+            &assign(&g3, 2),
+            &DistDglOptions::new("toy", "random"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("it/em"), "{err}");
+    }
+
+    #[test]
+    fn empty_partition_leaves_out_zero_row_features() {
+        let g = homo_graph();
+        let asg = Assignment {
+            num_parts: 3,
+            node_part: vec![vec![0, 2, 0, 2, 0, 2, 0]],
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let layout =
+            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("homo", "random")).unwrap();
+        assert_eq!(layout.parts[1].total_inner_nodes(), 0);
+        assert!(
+            dglfmt::load_tensor_dict(&dir.path().join("part1/node_feat.dgl"))
+                .unwrap()
+                .is_empty()
+        );
+        check_output(dir.path(), &g, &asg, &layout);
+    }
+}
