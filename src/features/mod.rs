@@ -5,13 +5,32 @@
 //! of the block, in file order, and returns the output arrays (all rows of the block, in file
 //! order then row order), the learned state to write back into the runtime config, and the
 //! `feature_dim`.
+//!
+//! Algorithm: every transform is two-phase over the in-memory Arrow columns: fit (per-file
+//! statistics computed in parallel, merged in file order; skipped when the config carries the
+//! learned state) then apply (per file in parallel, each file writing its own rows of the
+//! preallocated output). Multi-column features apply the transform to each column and stack
+//! the results side by side (spec §2.4). Outputs never depend on the thread count or on how
+//! rows are split into files.
+//!
+//! Memory: the output tensor plus, per busy thread, one file's column converted to `f64`
+//! (see the submodules for transform-specific extras).
+//!
+//! Parallelism: the ambient rayon pool, over files.
+//!
+//! Errors: bad values give [`Error::Data`] naming file, 0-based data row within the file, and
+//! column; configuration problems give [`Error::Config`] naming the feature's JSON path.
 
 use arrow::array::ArrayRef;
 
-use crate::config::plan::FeatureSpec;
-use crate::error::Result;
+mod column;
+mod numeric;
+
+use crate::config::plan::{FeatureSpec, Transform};
+use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
 use crate::idmap::RawIdLookup;
+use crate::tensor::{DType, Tensor};
 
 /// The columns of one input file needed by a feature.
 pub struct FileColumns<'a> {
@@ -30,6 +49,7 @@ pub struct FeatureCtx<'a> {
 }
 
 /// What one feature produced.
+#[derive(Debug)]
 pub struct FeatureOutput {
     /// Output arrays (usually one, named `feature_name`; `tokenize_hf` gives three).
     pub tensors: Vec<NamedTensor>,
@@ -42,9 +62,71 @@ pub struct FeatureOutput {
 
 /// Computes one feature over all files of a block. See the module docs.
 pub fn compute_feature(
-    _spec: &FeatureSpec,
-    _files: &[FileColumns<'_>],
-    _ctx: &FeatureCtx<'_>,
+    spec: &FeatureSpec,
+    files: &[FileColumns<'_>],
+    ctx: &FeatureCtx<'_>,
 ) -> Result<FeatureOutput> {
-    Err(crate::error::Error::Other("features: in progress".into()))
+    let rows = numeric::file_rows(spec, files)?;
+    let dtype = spec.out_dtype.unwrap_or(DType::F32);
+    let mut learned = serde_json::Map::new();
+    let tensor = match &spec.transform {
+        Transform::Noop {
+            separator,
+            truncate_dim,
+        } => {
+            let plans = (0..spec.columns.len())
+                .map(|c| numeric::fit_noop(spec, files, c, separator.as_deref(), *truncate_dim))
+                .collect::<Result<Vec<_>>>()?;
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::TokenizeHf { .. } | Transform::BertHf { .. } | Transform::Tabular { .. } => {
+            return Err(unsupported(spec))
+        }
+        _ => return Err(Error::Other("features: in progress".into())),
+    };
+    let _ = &mut learned;
+    finish(spec, tensor, learned)
 }
+
+/// Wraps the output, checking a `feature_dim` carried by the config.
+fn finish(
+    spec: &FeatureSpec,
+    tensor: Tensor,
+    learned: serde_json::Map<String, serde_json::Value>,
+) -> Result<FeatureOutput> {
+    let feature_dim: Vec<usize> = tensor.shape[1..].to_vec();
+    if let Some(given) = &spec.feature_dim {
+        if *given != feature_dim {
+            return Err(Error::config(
+                format!("{}.feature_dim", spec.json_path),
+                format!(
+                    "the config says feature_dim {given:?} but this run computes {feature_dim:?};                      the dimension of a feature must stay the same (remove feature_dim or fix                      the input)"
+                ),
+            ));
+        }
+    }
+    Ok(FeatureOutput {
+        tensors: vec![NamedTensor {
+            name: spec.name.clone(),
+            tensor,
+        }],
+        learned,
+        feature_dim,
+    })
+}
+
+/// Error for the transforms that need a neural model (not available in graphprep).
+fn unsupported(spec: &FeatureSpec) -> Error {
+    Error::config(
+        format!("{}.transform", spec.json_path),
+        format!(
+            "the \"{}\" transform is not supported yet by graphprep; precompute the \
+             embeddings (e.g. with GraphStorm or HuggingFace) and feed them as a vector column \
+             (a Parquet list column) with no transform",
+            spec.transform.name()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests;

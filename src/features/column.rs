@@ -1,0 +1,536 @@
+//! Arrow input columns → dense `f64` row-major matrices, with GraphStorm's numeric checks.
+//!
+//! What: every numeric transform starts from a [`Mat`] (rows × width, `f64`) built from one
+//! file's column. Accepted inputs: every integer/float primitive type (`Float16` included),
+//! `Boolean` (cast to numbers with a warning, like GraphStorm's `feat2numerical`), anything
+//! Arrow can cast to `Float64` (decimals, dictionaries of numbers), `List`/`LargeList`/
+//! `FixedSizeList` of those (one vector per row; all rows MUST have the same length), and
+//! strings together with a `separator` (`"1;2;3"`: split, each piece parsed as a float).
+//!
+//! Algorithm: [`column_width`] scans a column once to find (and check) the values per row; the
+//! caller agrees on one width over all files; [`to_mat`] then fills the matrix, turning nulls
+//! into NaN and (when validation is on) rejecting NaN/±Inf/missing values with an error naming
+//! file, row and column. Rows in errors are 0-based data-row indices within the file (the CSV
+//! header is not counted).
+//!
+//! Memory: one `f64` copy of the column's values for one file (8 bytes per value), plus a
+//! transient `f64` copy of a list column's child values.
+//!
+//! Parallelism: none inside; callers run files in parallel.
+
+use std::path::Path;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{self as dt, DataType};
+
+use crate::error::{Error, Result};
+
+/// Where values come from, for error messages.
+#[derive(Clone, Copy)]
+pub(crate) struct Loc<'a> {
+    pub file: &'a Path,
+    pub column: &'a str,
+}
+
+impl Loc<'_> {
+    pub(crate) fn err(&self, row: usize, msg: impl Into<String>) -> Error {
+        Error::Data {
+            file: self.file.to_path_buf(),
+            row: row as u64,
+            column: self.column.to_string(),
+            msg: msg.into(),
+        }
+    }
+}
+
+/// A dense row-major matrix of one file's column (or a transform's result).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Mat {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: Vec<f64>,
+}
+
+impl Mat {
+    pub(crate) fn zeros(rows: usize, cols: usize) -> Mat {
+        Mat {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
+    }
+    pub(crate) fn row(&self, r: usize) -> &[f64] {
+        &self.data[r * self.cols..(r + 1) * self.cols]
+    }
+}
+
+/// The message GraphStorm gives for NaN/Inf/missing values (plus how to turn the check off).
+pub(crate) fn nan_msg(column: &str) -> String {
+    format!(
+        "There are NaN, Inf or missing value in the {column} feature (fix the input or pass \
+         --no-feature-validate to keep them)"
+    )
+}
+
+/// Dictionary columns are decoded to their value type; everything else is passed through.
+pub(crate) fn normalize(arr: &ArrayRef, loc: &Loc<'_>) -> Result<ArrayRef> {
+    match arr.data_type() {
+        DataType::Dictionary(_, value) => arrow::compute::cast(arr, value)
+            .map_err(|e| Error::input(loc.file, format!("column '{}': {e}", loc.column))),
+        _ => Ok(arr.clone()),
+    }
+}
+
+/// True for integer primitive types (and lists of them): learned statistics of such columns
+/// are written back as JSON integers when integral, as GraphStorm's numpy lists are.
+pub(crate) fn is_integer_type(t: &DataType) -> bool {
+    match t {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            is_integer_type(f.data_type())
+        }
+        DataType::Dictionary(_, v) => is_integer_type(v),
+        t => t.is_integer(),
+    }
+}
+
+/// String access over the three Arrow string layouts.
+pub(crate) enum StrCol<'a> {
+    Utf8(&'a arrow::array::StringArray),
+    Large(&'a arrow::array::LargeStringArray),
+    View(&'a arrow::array::StringViewArray),
+}
+
+impl<'a> StrCol<'a> {
+    pub(crate) fn new(arr: &'a dyn Array) -> Option<StrCol<'a>> {
+        match arr.data_type() {
+            DataType::Utf8 => Some(StrCol::Utf8(arr.as_string::<i32>())),
+            DataType::LargeUtf8 => Some(StrCol::Large(arr.as_string::<i64>())),
+            DataType::Utf8View => Some(StrCol::View(arr.as_string_view())),
+            _ => None,
+        }
+    }
+    pub(crate) fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            StrCol::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            StrCol::Large(a) => a.is_valid(i).then(|| a.value(i)),
+            StrCol::View(a) => a.is_valid(i).then(|| a.value(i)),
+        }
+    }
+}
+
+/// Values of a flat numeric array as `f64` (null → NaN); `None` when the type is not numeric.
+/// Booleans become 1/0 with a warning.
+pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
+    macro_rules! prim {
+        ($t:ty, $conv:expr) => {{
+            let a = arr.as_primitive::<$t>();
+            let conv = $conv;
+            let mut out: Vec<f64> = a.values().iter().map(|&v| conv(v)).collect();
+            if let Some(n) = a.nulls() {
+                for i in n.iter().enumerate().filter(|(_, ok)| !ok).map(|(i, _)| i) {
+                    out[i] = f64::NAN;
+                }
+            }
+            Some(out)
+        }};
+    }
+    match arr.data_type() {
+        DataType::Int8 => prim!(dt::Int8Type, |v: i8| v as f64),
+        DataType::Int16 => prim!(dt::Int16Type, |v: i16| v as f64),
+        DataType::Int32 => prim!(dt::Int32Type, |v: i32| v as f64),
+        DataType::Int64 => prim!(dt::Int64Type, |v: i64| v as f64),
+        DataType::UInt8 => prim!(dt::UInt8Type, |v: u8| v as f64),
+        DataType::UInt16 => prim!(dt::UInt16Type, |v: u16| v as f64),
+        DataType::UInt32 => prim!(dt::UInt32Type, |v: u32| v as f64),
+        DataType::UInt64 => prim!(dt::UInt64Type, |v: u64| v as f64),
+        DataType::Float16 => prim!(dt::Float16Type, |v: half::f16| v.to_f64()),
+        DataType::Float32 => prim!(dt::Float32Type, |v: f32| v as f64),
+        DataType::Float64 => prim!(dt::Float64Type, |v: f64| v),
+        DataType::Boolean => {
+            log::warn!(
+                "{}: column '{}' is boolean; it is cast to numbers (true = 1, false = 0)",
+                loc.file.display(),
+                loc.column
+            );
+            let a = arr.as_boolean();
+            Some(
+                (0..a.len())
+                    .map(|i| {
+                        if a.is_null(i) {
+                            f64::NAN
+                        } else {
+                            a.value(i) as u8 as f64
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => None,
+        t if t.is_nested() => None,
+        t if arrow::compute::can_cast_types(t, &DataType::Float64) => {
+            let c = arrow::compute::cast(arr, &DataType::Float64).ok()?;
+            flat_f64(c.as_ref(), loc)
+        }
+        _ => None,
+    }
+}
+
+/// A column seen as rows of numbers.
+enum View<'a> {
+    /// One number per row.
+    Flat(&'a dyn Array),
+    /// One vector per row: row `i` is `values[offsets[i]..offsets[i+1]]`.
+    List {
+        offsets: Vec<usize>,
+        values: &'a ArrayRef,
+        nulls: Option<&'a NullBuffer>,
+    },
+    /// Strings split on a separator.
+    Split { strings: StrCol<'a>, sep: &'a str },
+}
+
+fn view<'a>(arr: &'a ArrayRef, sep: Option<&'a str>, loc: &Loc<'_>) -> Result<View<'a>> {
+    match arr.data_type() {
+        DataType::List(_) => {
+            let l = arr.as_list::<i32>();
+            let o: Vec<usize> = l.value_offsets().iter().map(|&x| x as usize).collect();
+            Ok(View::List {
+                offsets: o,
+                values: l.values(),
+                nulls: l.nulls(),
+            })
+        }
+        DataType::LargeList(_) => {
+            let l = arr.as_list::<i64>();
+            let o: Vec<usize> = l.value_offsets().iter().map(|&x| x as usize).collect();
+            Ok(View::List {
+                offsets: o,
+                values: l.values(),
+                nulls: l.nulls(),
+            })
+        }
+        DataType::FixedSizeList(_, _) => {
+            let l = arr.as_fixed_size_list();
+            let w = l.value_length() as usize;
+            // Row i starts at value_offset_at(i) (slicing slices the child); the end is the start plus width.
+            let mut o: Vec<usize> = (0..l.len()).map(|i| l.value_offset_at(i)).collect();
+            o.push(o.last().map_or(0, |&s| s + w));
+            Ok(View::List {
+                offsets: o,
+                values: l.values(),
+                nulls: l.nulls(),
+            })
+        }
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => match sep {
+            Some(sep) => Ok(View::Split {
+                strings: StrCol::new(arr.as_ref()).expect("string"),
+                sep,
+            }),
+            None => {
+                let s = StrCol::new(arr.as_ref()).expect("string");
+                let row = (0..arr.len()).find(|&i| s.get(i).is_some()).unwrap_or(0);
+                let sample = s.get(row).unwrap_or("");
+                Err(loc.err(
+                    row,
+                    format!(
+                        "the feature has to be integers or floats, got strings (e.g. {sample:?}); \
+                         for vectors stored as text set \"separator\" (e.g. \";\"), for \
+                         categories use the \"to_categorical\" transform"
+                    ),
+                ))
+            }
+        },
+        _ => Ok(View::Flat(arr.as_ref())),
+    }
+}
+
+/// Values per row of one file's column: `Some(width)` with every non-null row agreeing, or
+/// `None` when the file has no non-null row to tell (an empty file, or all rows null).
+pub(crate) fn column_width(
+    arr: &ArrayRef,
+    sep: Option<&str>,
+    loc: &Loc<'_>,
+) -> Result<Option<usize>> {
+    let arr = normalize(arr, loc)?;
+    let v = view(&arr, sep, loc)?;
+    let mut width: Option<(usize, usize)> = None; // (width, first row)
+    let mut check = |row: usize, w: usize| -> Result<()> {
+        match width {
+            None => width = Some((w, row)),
+            Some((w0, r0)) if w0 != w => {
+                return Err(loc.err(
+                    row,
+                    format!(
+                        "this row has {w} values but row {r0} has {w0}; every row of a vector \
+                         feature must have the same length"
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        Ok(())
+    };
+    match &v {
+        View::Flat(a) => {
+            if flat_f64_probe(*a, loc) {
+                return Ok((!a.is_empty()).then_some(1));
+            }
+            return Err(loc.err(
+                0,
+                format!(
+                    "the feature has to be integers or floats, got {}; use a numeric column, a \
+                     \"separator\" for text vectors, or a transform such as \"to_categorical\"",
+                    a.data_type()
+                ),
+            ));
+        }
+        View::List {
+            offsets,
+            values,
+            nulls,
+        } => {
+            if !flat_f64_probe(values.as_ref(), loc) {
+                return Err(loc.err(
+                    0,
+                    format!(
+                        "the feature has to be lists of integers or floats, got {}",
+                        arr.data_type()
+                    ),
+                ));
+            }
+            for row in 0..offsets.len() - 1 {
+                if nulls.is_some_and(|n| n.is_null(row)) {
+                    continue;
+                }
+                check(row, offsets[row + 1] - offsets[row])?;
+            }
+        }
+        View::Split { strings, sep } => {
+            for row in 0..arr.len() {
+                if let Some(s) = strings.get(row) {
+                    check(row, s.split(*sep).count())?;
+                }
+            }
+        }
+    }
+    Ok(width.map(|(w, _)| w))
+}
+
+/// Whether [`flat_f64`] accepts this type (without converting anything).
+fn flat_f64_probe(arr: &dyn Array, _loc: &Loc<'_>) -> bool {
+    let t = arr.data_type();
+    t.is_numeric()
+        || matches!(t, DataType::Boolean)
+        || (!t.is_nested()
+            && !matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            && arrow::compute::can_cast_types(t, &DataType::Float64))
+}
+
+/// Builds the `rows × min(width, truncate)` matrix of one file's column. `width` is the width
+/// agreed over all files; null rows become NaN. With `validate`, NaN/±Inf/missing → error.
+pub(crate) fn to_mat(
+    arr: &ArrayRef,
+    sep: Option<&str>,
+    width: usize,
+    truncate: Option<usize>,
+    validate: bool,
+    loc: &Loc<'_>,
+) -> Result<Mat> {
+    let arr = normalize(arr, loc)?;
+    let v = view(&arr, sep, loc)?;
+    let rows = arr.len();
+    let cols = truncate.map_or(width, |k| k.min(width));
+    let mut m = Mat {
+        rows,
+        cols,
+        data: Vec::with_capacity(rows * cols),
+    };
+    match &v {
+        View::Flat(a) => {
+            let vals = flat_f64(*a, loc)
+                .ok_or_else(|| loc.err(0, "the feature has to be integers or floats"))?;
+            debug_assert_eq!(width, 1);
+            m.data = vals;
+        }
+        View::List {
+            offsets,
+            values,
+            nulls,
+        } => {
+            let vals = flat_f64(values.as_ref(), loc)
+                .ok_or_else(|| loc.err(0, "the feature has to be lists of integers or floats"))?;
+            for row in 0..rows {
+                let (s, e) = (offsets[row], offsets[row + 1]);
+                if nulls.is_some_and(|n| n.is_null(row)) {
+                    m.data.extend(std::iter::repeat_n(f64::NAN, cols));
+                } else if e - s != width {
+                    return Err(loc.err(
+                        row,
+                        format!(
+                            "this row has {} values but other rows have {width}; every row of a \
+                             vector feature must have the same length",
+                            e - s
+                        ),
+                    ));
+                } else {
+                    m.data.extend_from_slice(&vals[s..s + cols]);
+                }
+            }
+        }
+        View::Split { strings, sep } => {
+            for row in 0..rows {
+                let Some(s) = strings.get(row) else {
+                    m.data.extend(std::iter::repeat_n(f64::NAN, cols));
+                    continue;
+                };
+                let mut n = 0;
+                for piece in s.split(*sep) {
+                    if n < cols {
+                        let x = parse_float(piece).ok_or_else(|| {
+                            loc.err(
+                                row,
+                                format!(
+                                    "cannot parse {piece:?} (in {s:?}, split on {sep:?}) as a number"
+                                ),
+                            )
+                        })?;
+                        m.data.push(x);
+                    }
+                    n += 1;
+                }
+                if n != width {
+                    return Err(loc.err(
+                        row,
+                        format!(
+                            "this row has {n} values (split on {sep:?}) but other rows have \
+                             {width}; every row of a vector feature must have the same length"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    if validate {
+        if let Some(i) = m.data.iter().position(|x| !x.is_finite()) {
+            return Err(loc.err(i / cols.max(1), nan_msg(loc.column)));
+        }
+    }
+    Ok(m)
+}
+
+/// Python `float(s)`: surrounding whitespace allowed, `inf`/`nan` accepted.
+pub(crate) fn parse_float(s: &str) -> Option<f64> {
+    s.trim().parse::<f64>().ok()
+}
+
+/// Agrees on one width over per-file widths (files without rows/values don't vote). A column
+/// without any value (no rows at all) gets width 1.
+pub(crate) fn agree_width(
+    widths: &[Option<usize>],
+    paths: &[&Path],
+    column: &str,
+) -> Result<usize> {
+    let mut agreed: Option<(usize, usize)> = None;
+    for (i, w) in widths.iter().enumerate() {
+        let Some(w) = *w else { continue };
+        match agreed {
+            None => agreed = Some((w, i)),
+            Some((w0, i0)) if w0 != w => {
+                return Err(Error::Data {
+                    file: paths[i].to_path_buf(),
+                    row: 0,
+                    column: column.to_string(),
+                    msg: format!(
+                        "rows of this file have {w} values but rows of {} have {w0}; every row \
+                         of a vector feature must have the same length",
+                        paths[i0].display()
+                    ),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(agreed.map_or(1, |(w, _)| w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{FixedSizeListArray, Float32Array, Int64Array, ListArray, StringArray};
+    use arrow::datatypes::{Field, Int32Type};
+    use std::sync::Arc;
+
+    fn loc() -> Loc<'static> {
+        Loc {
+            file: Path::new("f.csv"),
+            column: "c",
+        }
+    }
+
+    #[test]
+    fn flat_int_and_nulls() {
+        let a: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]));
+        assert_eq!(column_width(&a, None, &loc()).unwrap(), Some(1));
+        let m = to_mat(&a, None, 1, None, false, &loc()).unwrap();
+        assert_eq!((m.rows, m.cols), (3, 1));
+        assert!(m.data[1].is_nan());
+        let e = to_mat(&a, None, 1, None, true, &loc())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("row 1") && e.contains("'c'") && e.contains("NaN, Inf or missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn lists_and_fixed_size() {
+        let a: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![Some(3), Some(4)]),
+        ]));
+        assert_eq!(column_width(&a, None, &loc()).unwrap(), Some(2));
+        let m = to_mat(&a, None, 2, Some(1), true, &loc()).unwrap();
+        assert_eq!(m.data, vec![1.0, 3.0]);
+        let ragged: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![Some(3)]),
+        ]));
+        let e = column_width(&ragged, None, &loc()).unwrap_err().to_string();
+        assert!(e.contains("row 1") && e.contains("same length"), "{e}");
+        let vals = Float32Array::from(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let fsl = FixedSizeListArray::new(
+            Arc::new(Field::new_list_field(DataType::Float32, false)),
+            3,
+            Arc::new(vals),
+            None,
+        );
+        let a: ArrayRef = Arc::new(fsl.slice(1, 1));
+        assert_eq!(column_width(&a, None, &loc()).unwrap(), Some(3));
+        assert_eq!(
+            to_mat(&a, None, 3, None, true, &loc()).unwrap().data,
+            vec![4.0, 5.0, 6.0]
+        );
+    }
+
+    #[test]
+    fn strings_need_separator() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["1;2", "3; 4"]));
+        let e = column_width(&a, None, &loc()).unwrap_err().to_string();
+        assert!(
+            e.contains("separator") && e.contains("to_categorical") && e.contains("'c'"),
+            "{e}"
+        );
+        assert_eq!(column_width(&a, Some(";"), &loc()).unwrap(), Some(2));
+        assert_eq!(
+            to_mat(&a, Some(";"), 2, None, true, &loc()).unwrap().data,
+            vec![1., 2., 3., 4.]
+        );
+        let bad: ArrayRef = Arc::new(StringArray::from(vec!["1;2", "3;x"]));
+        let e = to_mat(&bad, Some(";"), 2, None, true, &loc())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 1") && e.contains("\"x\""), "{e}");
+    }
+}
