@@ -108,9 +108,7 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     let t = Instant::now();
     let plan = crate::config::load_plan(
         &opts.conf_file,
-        &crate::config::LoadOptions {
-            cwd: opts.cwd.clone(),
-        },
+        &crate::config::LoadOptions::new(opts.cwd.clone()),
     )?;
     progress.record(
         "load config",
@@ -301,6 +299,7 @@ fn block_data(
             .zip(&input.files)
             .map(|(t, p)| LabelFile {
                 path: p,
+                rows: t.num_rows,
                 label: spec
                     .column
                     .as_ref()
@@ -914,10 +913,7 @@ pub fn write_outputs(
             dir,
             g,
             &asg,
-            &crate::writers::distdgl::DistDglOptions {
-                graph_name: opts.graph_name.clone(),
-                part_method: opts.part_method.name().to_string(),
-            },
+            &crate::writers::distdgl::DistDglOptions::new(opts.graph_name.clone(), opts.part_method.name()),
         )?;
         let _ = layout;
         progress.record(
@@ -933,7 +929,7 @@ pub fn write_outputs(
                 &path,
                 &serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?,
             )?;
-            log::info!("partition quality:\n{}", stats.render());
+            log::info!("partition quality:\n{}", crate::partition::stats::render_table(&stats));
         }
     }
     if opts.formats.contains(&OutputFormat::Dgl) {
