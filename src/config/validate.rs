@@ -199,7 +199,6 @@ fn resolve_node(
         &path,
         Kind::Node,
         id_col.is_some(),
-        &input,
         bases,
     )?;
     let features = resolve_features(raw.features.as_deref(), &path, Kind::Node, &input, &labels)?;
@@ -284,7 +283,6 @@ fn resolve_edge(
         &path,
         Kind::Edge,
         id_cols.is_some(),
-        &input,
         bases,
     )?;
     let features = resolve_features(raw.features.as_deref(), &path, Kind::Edge, &input, &labels)?;
@@ -871,7 +869,6 @@ fn resolve_labels(
     path: &str,
     kind: Kind,
     has_ids: bool,
-    input: &InputFiles,
     bases: Bases<'_>,
 ) -> Result<Vec<LabelSpec>> {
     let Some(vals) = vals else {
@@ -890,7 +887,6 @@ fn resolve_labels(
             &format!("{path}.labels[{i}]"),
             kind,
             has_ids,
-            input,
             bases,
         )?);
     }
@@ -902,7 +898,6 @@ fn resolve_label(
     lp: &str,
     kind: Kind,
     has_ids: bool,
-    _input: &InputFiles,
     bases: Bases<'_>,
 ) -> Result<LabelSpec> {
     let raw: RawLabel = decode(v, lp)?;
