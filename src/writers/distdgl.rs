@@ -84,6 +84,10 @@ pub struct PartitionStats {
     pub inner_edges: Vec<u64>,
     /// HALO nodes: sources of inner edges owned by other partitions.
     pub halo_nodes: u64,
+    /// Feature keys (`"ntype/feat"`, `"src:rel:dst/feat"`) left out of this partition's
+    /// feature files because the partition owns no node/edge of that type (DistDGL servers
+    /// cannot serve zero-row tensors). Non-empty means the assignment should be fixed.
+    pub omitted_features: Vec<String>,
 }
 
 impl PartitionStats {
@@ -597,59 +601,64 @@ impl RangeLookup {
 /// Shuffled per-type IDs in place of the destination-type construction IDs of a
 /// hard-negative feature slice (`gconstruct.md` §4.5); negative entries are kept.
 fn remap_hard_negatives(t: &Tensor, new_id: &[u32], key: &str) -> Result<Tensor> {
-    fn map<T: Copy + Into<i64> + TryFrom<i64>>(
-        vals: &[T],
-        new_id: &[u32],
-        key: &str,
-    ) -> Result<Vec<T>> {
-        vals.iter()
-            .map(|&v| {
-                let x: i64 = v.into();
-                if x < 0 {
-                    return Ok(v);
-                }
-                new_id
-                    .get(x as usize)
-                    .and_then(|&n| T::try_from(i64::from(n)).ok())
-                    .ok_or_else(|| {
-                        Error::Graph(format!(
-                            "hard-negative feature '{key}': node ID {x} out of range"
-                        ))
-                    })
-            })
-            .collect()
-    }
+    let remap = |x: i64| -> Result<i64> {
+        if x < 0 {
+            return Ok(x);
+        }
+        let n = new_id.get(x as usize).ok_or_else(|| {
+            Error::Graph(format!(
+                "hard-negative feature '{key}': node ID {x} is not below {}",
+                new_id.len()
+            ))
+        })?;
+        Ok(i64::from(*n))
+    };
     let shape = t.shape.clone();
-    let vals = |b: &[u8]| b.to_vec();
-    Ok(match t.dtype {
+    match t.dtype {
         DType::I64 => {
-            let v: Vec<i64> = vals(t.bytes())
+            let v = t
+                .bytes()
                 .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
-                .collect();
-            Tensor::from_vec(shape, map(&v, new_id, key)?)
+                .map(|c| remap(i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))))
+                .collect::<Result<Vec<i64>>>()?;
+            Ok(Tensor::from_vec(shape, v))
         }
         DType::I32 => {
-            let v: Vec<i32> = vals(t.bytes())
+            // Shuffled IDs are below the type's node count, which the original IDs fit in.
+            let v = t
+                .bytes()
                 .chunks_exact(4)
-                .map(|c| i32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
-                .collect();
-            Tensor::from_vec(shape, map(&v, new_id, key)?)
+                .map(|c| {
+                    remap(i64::from(i32::from_le_bytes(
+                        c.try_into().unwrap_or([0; 4]),
+                    )))
+                    .map(|x| x as i32)
+                })
+                .collect::<Result<Vec<i32>>>()?;
+            Ok(Tensor::from_vec(shape, v))
         }
-        d => {
-            return Err(Error::Graph(format!(
-                "hard-negative feature '{key}' has dtype {}",
-                d.name()
-            )))
-        }
-    })
+        d => Err(Error::Graph(format!(
+            "hard-negative feature '{key}' has dtype {}",
+            d.name()
+        ))),
+    }
 }
 
-/// Collects the feature entries of one partition, skipping zero-row tensors (DistDGL servers
-/// cannot map 0-byte shared memory; spec §3.3).
-fn push_feature<'a>(out: &mut Vec<NamedArray<'a>>, key: String, a: ArrayRef<'a>, p: usize) {
+/// Adds a feature entry of partition `p`, leaving out zero-row tensors (DistDGL servers cannot
+/// map 0-byte shared memory, spec §3.3); their keys are collected in `omitted`.
+fn push_feature<'a>(
+    out: &mut Vec<NamedArray<'a>>,
+    omitted: &mut Vec<String>,
+    key: String,
+    a: ArrayRef<'a>,
+    p: usize,
+) {
     if a.rows() == 0 {
-        log::warn!("partition {p}: feature '{key}' has no rows in this partition; left out of the partition file");
+        log::warn!(
+            "partition {p}: feature '{key}' has no rows in this partition; left out of its \
+             feature file (DistDGL cannot serve zero-row tensors)"
+        );
+        omitted.push(key);
         return;
     }
     out.push(NamedArray::new(key, a));
@@ -789,12 +798,14 @@ fn write_partition(
     ));
 
     // node_feat.dgl
+    let mut omitted = Vec::new();
     let mut nfeat = Vec::new();
     for (t, name) in g.ntypes.iter().enumerate() {
         let rows = nodes.part_rows(t, p);
         for d in &g.node_data[t] {
             push_feature(
                 &mut nfeat,
+                &mut omitted,
                 format!("{name}/{}", d.name),
                 ArrayRef::gather(&d.tensor, Ids::U32(rows)),
                 p,
@@ -831,7 +842,7 @@ fn write_partition(
             } else {
                 ArrayRef::gather(&d.tensor, edges.part_rows(r, p))
             };
-            push_feature(&mut efeat, key, a, p);
+            push_feature(&mut efeat, &mut omitted, key, a, p);
         }
     }
     dglfmt::save_tensor_dict(&dir.join("edge_feat.dgl"), &efeat)?;
@@ -862,6 +873,7 @@ fn write_partition(
         inner_nodes,
         inner_edges,
         halo_nodes,
+        omitted_features: omitted,
     })
 }
 
@@ -1024,30 +1036,28 @@ mod tests {
         let emap = pt_tensors(&dir.join("edge_mapping.pt"));
         assert_eq!(nmap.len(), nt);
         assert_eq!(emap.len(), ne);
-        for t in 0..nt {
-            let mut s = nmap[t].clone();
+        for (t, m) in nmap.iter().enumerate() {
+            let mut s = m.clone();
             s.sort_unstable();
             assert_eq!(s, (0..g.num_nodes[t] as i64).collect::<Vec<_>>());
             // Shuffled order = stable sort by partition.
-            let parts: Vec<u32> = nmap[t]
-                .iter()
-                .map(|&i| asg.node_part[t][i as usize])
-                .collect();
+            let part = &asg.node_part[t];
+            let parts: Vec<u32> = m.iter().map(|&i| part[i as usize]).collect();
             assert!(parts.windows(2).all(|w| w[0] <= w[1]));
-            for w in nmap[t].windows(2) {
-                if asg.node_part[t][w[0] as usize] == asg.node_part[t][w[1] as usize] {
+            for w in m.windows(2) {
+                if part[w[0] as usize] == part[w[1] as usize] {
                     assert!(w[0] < w[1]);
                 }
             }
         }
         // homogeneous global ID -> (type, original ID)
         let mut homo_to_orig = vec![(0usize, 0i64); g.total_nodes() as usize];
-        for t in 0..nt {
+        for (t, m) in nmap.iter().enumerate() {
             let mut k = 0;
             for p in 0..num_parts {
                 let [a, b] = layout.node_map[t][p];
                 for h in a..b {
-                    homo_to_orig[h as usize] = (t, nmap[t][k]);
+                    homo_to_orig[h as usize] = (t, m[k]);
                     k += 1;
                 }
             }
@@ -1395,6 +1405,8 @@ mod tests {
         let layout =
             write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("homo", "random")).unwrap();
         assert_eq!(layout.parts[1].total_inner_nodes(), 0);
+        assert_eq!(layout.parts[1].omitted_features, ["_N/feat", "_N:_E:_N/ew"]);
+        assert!(layout.parts[0].omitted_features.is_empty());
         assert!(
             dglfmt::load_tensor_dict(&dir.path().join("part1/node_feat.dgl"))
                 .unwrap()

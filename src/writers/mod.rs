@@ -17,6 +17,8 @@ pub mod dgl;
 pub mod dglfmt;
 pub mod distdgl;
 pub mod pt;
+#[cfg(test)]
+mod sample_output;
 
 pub use dgl::write_dgl_graph;
 pub use distdgl::{write_distdgl, DistDglOptions, PartitionLayout, PartitionStats};
@@ -31,9 +33,8 @@ use crate::error::{Error, Result};
 /// writes.
 pub(crate) const WRITE_BUF: usize = 1 << 20;
 
-/// Creates (truncates) `path` and runs `body` on a buffered writer to it, then flushes and
-/// syncs nothing (the OS page cache is enough for our consumers). I/O errors are reported with
-/// the path.
+/// Creates (truncates) `path`, runs `body` on a 1 MiB buffered writer to it and flushes.
+/// I/O errors are reported with the path.
 pub(crate) fn write_file<F>(path: &Path, body: F) -> Result<()>
 where
     F: FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
