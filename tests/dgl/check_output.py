@@ -420,11 +420,9 @@ def build_expected(conf, base, args):
 
 def expected_mask_counts(spec, mode):
     """-> list of acceptable (train, val, test) tuples."""
-    n = int(spec["valid"].sum()) if not spec.get("skipped") else None
     pct = spec["pct"]
-    glob_ = tuple(int(sum(spec["file_valid"]) * p) for p in pct)
+    glob_ = tuple(int(sum(spec["file_valid"]) * p) for p in pct)   # int(n*p) like GraphStorm
     ref = tuple(sum(int(nf * p) for nf in spec["file_valid"]) for p in pct)
-    del n
     return {"global": [glob_], "reference": [ref], "either": [glob_, ref]}[mode]
 
 

@@ -53,5 +53,11 @@ for g in shop homo; do
   run "$g-dgl"     $g --output-format DGL -- --expect-format DGL
   run "$g-both"    $g --output-format DGL DistDGL --num-parts 2 --part-method random -- --expect-format both
 done
+# the oracle must also reject corrupted copies of good reference output
+if [ -d "$out/shop-p1" ] && [ -d "$out/shop-dgl" ] && [ -d "$out/homo-rev" ]; then
+  if "$checkpy" "$root/tests/dgl/test_oracle.py" "$out/shop-p1" "$out/shop-dgl" "$out/homo-rev" \
+       >"$out/test_oracle.log" 2>&1; then passes=$((passes+1)); echo "oracle mutation tests: $(tail -1 "$out/test_oracle.log")"
+  else fails=$((fails+1)); echo "oracle mutation tests FAILED (see $out/test_oracle.log)"; fi
+fi
 echo "$passes passed, $fails failed"
 [ $fails -eq 0 ]
