@@ -1,7 +1,7 @@
 """Mutation tests for check_output.py: it must accept a good output directory and reject each
 single corruption of it with a precise message.
-    python tests/dgl/test_oracle.py GOOD_SHOP_DISTDGL_P1_DIR GOOD_SHOP_DGL_DIR
-(typically /tmp/graphprep-ref/shop-p1 and /tmp/graphprep-ref/shop-dgl from run_reference.sh;
+    python tests/dgl/test_oracle.py GOOD_SHOP_DISTDGL_P1_DIR GOOD_SHOP_DGL_DIR [GOOD_HOMO_REV_P1_DIR]
+(typically /tmp/graphprep-ref/shop-p1, shop-dgl and homo-rev from run_reference.sh;
 graphprep output works too). Prints 'N passed, N failed'."""
 import json, os, shutil, subprocess, sys, tempfile
 import numpy as np
@@ -10,9 +10,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONF = os.path.join(HERE, "..", "..", "sample_data", "shop", "config.json")
 
 
-def oracle(out, *extra):
-    p = subprocess.run([sys.executable, os.path.join(HERE, "check_output.py"), "--conf", CONF,
-                        "--out", out, "--graph-name", "shop", "--reference-quirks", *extra],
+HOMO = os.path.join(HERE, "..", "..", "sample_data", "homo", "config.json")
+
+
+def oracle(out, *extra, homo=False):
+    p = subprocess.run([sys.executable, os.path.join(HERE, "check_output.py"),
+                        "--conf", HOMO if homo else CONF, "--out", out,
+                        "--graph-name", "homo" if homo else "shop", "--reference-quirks", *extra],
                        capture_output=True, text=True)
     return p.returncode, p.stdout
 
@@ -137,6 +141,24 @@ def main():
         ok = rc == 1 and want in out
         print(f"{'PASS' if ok else 'FAIL'} {name}: rc={rc} {out.strip().splitlines()[-1][:300] if out.strip() else ''}")
         passed += ok; failed += not ok
+    if len(sys.argv) > 3:   # homogeneous + reverse edges: reverse half must have zero masks
+        with tempfile.TemporaryDirectory() as tmp:
+            d = os.path.join(tmp, "o")
+            shutil.copytree(sys.argv[3], d)
+            rc, out = oracle(d, "--reverse-edges", homo=True)
+            ok = rc == 0
+            print(f"{'PASS' if ok else 'FAIL'} unmodified homo-rev: {out.strip()[:150]}")
+            passed += ok; failed += not ok
+
+            def f(t):
+                t["_N:_E:_N/train_mask"][15] = 1
+                t["_N:_E:_N/train_mask"][int((t["_N:_E:_N/train_mask"][:10] == 1).nonzero()[0])] = 0
+            edit_tensors(f"{d}/part0/edge_feat.dgl", f)
+            rc, out = oracle(d, "--reverse-edges", homo=True)
+            ok = rc == 1 and "are in a mask but have no valid label (NaN) or are reverse edges" in out
+            print(f"{'PASS' if ok else 'FAIL'} homo reverse-half mask set: rc={rc} "
+                  f"{out.strip().splitlines()[-1][:200]}")
+            passed += ok; failed += not ok
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
