@@ -23,8 +23,11 @@
 
 use arrow::array::ArrayRef;
 
+mod categorical;
 mod column;
+mod hard_negative;
 mod numeric;
+mod rank_gauss;
 
 use crate::config::plan::{FeatureSpec, Transform};
 use crate::error::{Error, Result};
@@ -68,23 +71,124 @@ pub fn compute_feature(
 ) -> Result<FeatureOutput> {
     let rows = numeric::file_rows(spec, files)?;
     let dtype = spec.out_dtype.unwrap_or(DType::F32);
+    let ncols = spec.columns.len();
+    let multi = ncols > 1;
     let mut learned = serde_json::Map::new();
     let tensor = match &spec.transform {
         Transform::Noop {
             separator,
             truncate_dim,
         } => {
-            let plans = (0..spec.columns.len())
+            let plans = (0..ncols)
                 .map(|c| numeric::fit_noop(spec, files, c, separator.as_deref(), *truncate_dim))
                 .collect::<Result<Vec<_>>>()?;
             numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
         }
+        Transform::MaxMinNorm {
+            max_bound,
+            min_bound,
+            max_val,
+            min_val,
+        } => {
+            if multi && (max_val.is_none() || min_val.is_none()) {
+                return Err(Error::config(
+                    format!("{}.transform", spec.json_path),
+                    "max_val and min_val for max_min_norm feature transformation is needed when                      feature_col lists several columns (the same values apply to every column)",
+                ));
+            }
+            if multi {
+                log::warn!(
+                    "{}: max_min_norm on {ncols} columns applies the same max_val/min_val to                      every column",
+                    spec.json_path
+                );
+            }
+            let mut fits = (0..ncols)
+                .map(|c| {
+                    numeric::fit_maxmin(
+                        spec,
+                        files,
+                        ctx,
+                        c,
+                        *max_bound,
+                        *min_bound,
+                        max_val.as_deref(),
+                        min_val.as_deref(),
+                        dtype,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if multi {
+                let given =
+                    |v: &Option<Vec<f64>>| numeric::json_list(v.as_deref().unwrap_or(&[]), false);
+                learned.insert("max_val".into(), given(max_val));
+                learned.insert("min_val".into(), given(min_val));
+            } else {
+                let f = &fits[0];
+                learned.insert("max_val".into(), numeric::json_list(&f.max, f.integer));
+                learned.insert("min_val".into(), numeric::json_list(&f.min, f.integer));
+            }
+            let plans: Vec<_> = fits.drain(..).map(|f| f.plan).collect();
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Standard { sum } => {
+            if multi && sum.is_none() {
+                return Err(Error::config(
+                    format!("{}.transform", spec.json_path),
+                    "standard on several columns needs an explicit \"sum\" (GraphStorm requires \
+                     the learned sums of all columns to be identical); give the feature a sum \
+                     or use one feature per column",
+                ));
+            }
+            let mut fits = (0..ncols)
+                .map(|c| numeric::fit_standard(spec, files, ctx, c, sum.as_deref()))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(s) = &fits[0].learned {
+                learned.insert("sum".into(), numeric::json_list(s, fits[0].integer));
+            }
+            let plans: Vec<_> = fits.drain(..).map(|f| f.plan).collect();
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::RankGauss { epsilon, uniquify } => {
+            let plans = (0..ncols)
+                .map(|c| rank_gauss::fit(spec, files, ctx, c, *epsilon, *uniquify))
+                .collect::<Result<Vec<_>>>()?;
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Bucket {
+            range,
+            bucket_cnt,
+            slide_window_size,
+        } => {
+            if multi {
+                log::warn!(
+                    "{}: bucket_numerical on {ncols} columns uses the same range and bucket_cnt                      for every column",
+                    spec.json_path
+                );
+            }
+            let plans = (0..ncols)
+                .map(|c| {
+                    numeric::fit_bucket(spec, files, c, *range, *bucket_cnt, *slide_window_size)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Categorical { separator, mapping } => {
+            ignore_out_dtype(spec, DType::I8);
+            let out =
+                categorical::compute(spec, files, &rows, separator.as_deref(), mapping.as_ref())?;
+            if let Some(m) = out.learned {
+                learned.insert("mapping".into(), serde_json::Value::Object(m));
+            }
+            out.tensor
+        }
+        Transform::HardNegative { separator } => {
+            ignore_out_dtype(spec, DType::I64);
+            hard_negative::compute(spec, files, ctx, &rows, separator.as_deref())?
+        }
         Transform::TokenizeHf { .. } | Transform::BertHf { .. } | Transform::Tabular { .. } => {
             return Err(unsupported(spec))
         }
-        _ => return Err(Error::Other("features: in progress".into())),
     };
-    let _ = &mut learned;
     finish(spec, tensor, learned)
 }
 
@@ -113,6 +217,19 @@ fn finish(
         learned,
         feature_dim,
     })
+}
+
+/// Transforms with a fixed output dtype ignore `out_dtype` (as GraphStorm does), with a warning.
+fn ignore_out_dtype(spec: &FeatureSpec, fixed: DType) {
+    if let Some(d) = spec.out_dtype.filter(|&d| d != fixed) {
+        log::warn!(
+            "{}: out_dtype {} is ignored; {} always produces {}",
+            spec.json_path,
+            d.name(),
+            spec.transform.name(),
+            fixed.name()
+        );
+    }
 }
 
 /// Error for the transforms that need a neural model (not available in graphprep).
