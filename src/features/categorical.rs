@@ -25,8 +25,8 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{self as dt, DataType};
 use rayon::prelude::*;
 
-use super::column::{normalize, Loc, StrCol};
-use super::FileColumns;
+use super::column::{normalize, StrCol};
+use super::Part;
 use crate::config::plan::FeatureSpec;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -166,7 +166,7 @@ fn row_categories<'a>(arr: &'a dyn Array, row: usize, sep: Option<&str>, f: &mut
 /// Computes `to_categorical` for a single-column feature.
 pub(crate) fn compute(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     rows: &[usize],
     sep: Option<&str>,
     given: Option<&BTreeMap<String, usize>>,
@@ -181,15 +181,7 @@ pub(crate) fn compute(
     let column = &spec.columns[0];
     let arrays: Vec<ArrayRef> = files
         .iter()
-        .map(|f| {
-            normalize(
-                &f.columns[0],
-                &Loc {
-                    file: f.path,
-                    column,
-                },
-            )
-        })
+        .map(|f| normalize(&f.columns[0], &f.loc(column)))
         .collect::<Result<_>>()?;
     let (mapping, learned): (BTreeMap<String, usize>, _) = match given {
         Some(m) => {

@@ -31,13 +31,16 @@ use crate::error::{Error, Result};
 pub(crate) struct Loc<'a> {
     pub file: &'a Path,
     pub column: &'a str,
+    /// Row of the file where the arrays start (files are processed in zero-copy slices).
+    pub base: usize,
 }
 
 impl Loc<'_> {
+    /// An error at `row` of the slice (reported as a row of the file).
     pub(crate) fn err(&self, row: usize, msg: impl Into<String>) -> Error {
         Error::Data {
             file: self.file.to_path_buf(),
-            row: row as u64,
+            row: (self.base + row) as u64,
             column: self.column.to_string(),
             msg: msg.into(),
         }
@@ -262,8 +265,9 @@ pub(crate) fn column_width(
                 return Err(loc.err(
                     row,
                     format!(
-                        "this row has {w} values but row {r0} has {w0}; every row of a vector \
-                         feature must have the same length"
+                        "this row has {w} values but row {} has {w0}; every row of a vector \
+                         feature must have the same length",
+                        loc.base + r0
                     ),
                 ))
             }
@@ -273,7 +277,7 @@ pub(crate) fn column_width(
     };
     match &v {
         View::Flat(a) => {
-            if flat_f64_probe(*a, loc) {
+            if flat_f64_probe(*a) {
                 return Ok((!a.is_empty()).then_some(1));
             }
             return Err(loc.err(
@@ -290,7 +294,7 @@ pub(crate) fn column_width(
             values,
             nulls,
         } => {
-            if !flat_f64_probe(values.as_ref(), loc) {
+            if !flat_f64_probe(values.as_ref()) {
                 return Err(loc.err(
                     0,
                     format!(
@@ -318,7 +322,7 @@ pub(crate) fn column_width(
 }
 
 /// Whether [`flat_f64`] accepts this type (without converting anything).
-fn flat_f64_probe(arr: &dyn Array, _loc: &Loc<'_>) -> bool {
+fn flat_f64_probe(arr: &dyn Array) -> bool {
     let t = arr.data_type();
     t.is_numeric()
         || matches!(t, DataType::Boolean)
@@ -358,10 +362,14 @@ pub(crate) fn to_mat(
             values,
             nulls,
         } => {
-            let vals = flat_f64(values.as_ref(), loc)
+            // Convert only this slice's part of the child array (a sliced list keeps the
+            // whole child).
+            let lo = offsets[0];
+            let child = values.slice(lo, offsets[rows] - lo);
+            let vals = flat_f64(child.as_ref(), loc)
                 .ok_or_else(|| loc.err(0, "the feature has to be lists of integers or floats"))?;
             for row in 0..rows {
-                let (s, e) = (offsets[row], offsets[row + 1]);
+                let (s, e) = (offsets[row] - lo, offsets[row + 1] - lo);
                 if nulls.is_some_and(|n| n.is_null(row)) {
                     m.data.extend(std::iter::repeat_n(f64::NAN, cols));
                 } else if e - s != width {
@@ -424,29 +432,24 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok()
 }
 
-/// Agrees on one width over per-file widths (files without rows/values don't vote). A column
-/// without any value (no rows at all) gets width 1.
-pub(crate) fn agree_width(
-    widths: &[Option<usize>],
-    paths: &[&Path],
-    column: &str,
-) -> Result<usize> {
+/// Agrees on one width over per-slice widths (slices without values don't vote). A column
+/// without any value gets width 1.
+pub(crate) fn agree_width(widths: &[Option<usize>], locs: &[Loc<'_>]) -> Result<usize> {
     let mut agreed: Option<(usize, usize)> = None;
     for (i, w) in widths.iter().enumerate() {
         let Some(w) = *w else { continue };
         match agreed {
             None => agreed = Some((w, i)),
             Some((w0, i0)) if w0 != w => {
-                return Err(Error::Data {
-                    file: paths[i].to_path_buf(),
-                    row: 0,
-                    column: column.to_string(),
-                    msg: format!(
-                        "rows of this file have {w} values but rows of {} have {w0}; every row \
-                         of a vector feature must have the same length",
-                        paths[i0].display()
+                return Err(locs[i].err(
+                    0,
+                    format!(
+                        "rows from here on have {w} values but rows of {} (from row {}) have \
+                         {w0}; every row of a vector feature must have the same length",
+                        locs[i0].file.display(),
+                        locs[i0].base
                     ),
-                })
+                ))
             }
             _ => {}
         }
@@ -465,6 +468,7 @@ mod tests {
         Loc {
             file: Path::new("f.csv"),
             column: "c",
+            base: 0,
         }
     }
 

@@ -18,8 +18,8 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{self as dt, DataType};
 use rayon::prelude::*;
 
-use super::column::{normalize, Loc, StrCol};
-use super::{FeatureCtx, FileColumns};
+use super::column::{normalize, StrCol};
+use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
 use crate::error::{Error, Result};
 use crate::idmap::RawIdLookup;
@@ -107,7 +107,7 @@ fn row_ids<'a>(arr: &'a dyn Array, row: usize, sep: Option<&str>, f: &mut impl F
 /// Computes `edge_dst_hard_negative` for a single-column feature.
 pub(crate) fn compute(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     rows: &[usize],
     sep: Option<&str>,
@@ -129,10 +129,7 @@ pub(crate) fn compute(
     let arrays: Vec<ArrayRef> = files
         .iter()
         .map(|f| {
-            let loc = Loc {
-                file: f.path,
-                column,
-            };
+            let loc = f.loc(column);
             let a = normalize(&f.columns[0], &loc)?;
             let inner = match a.data_type() {
                 DataType::List(fl) | DataType::LargeList(fl) | DataType::FixedSizeList(fl, _) => {

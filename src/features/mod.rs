@@ -63,13 +63,64 @@ pub struct FeatureOutput {
     pub feature_dim: Vec<usize>,
 }
 
+/// Rows per work unit: files are cut into zero-copy slices of this many rows, so one big file
+/// still keeps every thread busy and per-thread scratch stays small.
+/// (Tiny in unit tests, so that every test crosses slice boundaries.)
+const CHUNK_ROWS: usize = if cfg!(test) { 7 } else { 8192 };
+
+/// A zero-copy slice of one input file's columns: the unit of parallel work.
+pub(crate) struct Part<'a> {
+    pub path: &'a std::path::Path,
+    /// Row of the file where this slice starts (for error messages).
+    pub base: usize,
+    pub rows: usize,
+    pub columns: Vec<ArrayRef>,
+}
+
+impl<'a> Part<'a> {
+    pub(crate) fn loc<'s>(&'s self, column: &'s str) -> column::Loc<'s> {
+        column::Loc {
+            file: self.path,
+            column,
+            base: self.base,
+        }
+    }
+}
+
+/// Cuts every file into slices of at most `chunk` rows (files in order, then rows in order;
+/// an empty file gives one empty slice, so types are still checked).
+fn split_parts<'a>(files: &[FileColumns<'a>], rows: &[usize], chunk: usize) -> Vec<Part<'a>> {
+    let mut parts = Vec::new();
+    for (f, &n) in files.iter().zip(rows) {
+        let mut base = 0;
+        loop {
+            let len = chunk.min(n - base);
+            let columns = f.columns.iter().map(|a| a.slice(base, len)).collect();
+            parts.push(Part {
+                path: f.path,
+                base,
+                rows: len,
+                columns,
+            });
+            base += len;
+            if base >= n {
+                break;
+            }
+        }
+    }
+    parts
+}
+
 /// Computes one feature over all files of a block. See the module docs.
 pub fn compute_feature(
     spec: &FeatureSpec,
     files: &[FileColumns<'_>],
     ctx: &FeatureCtx<'_>,
 ) -> Result<FeatureOutput> {
-    let rows = numeric::file_rows(spec, files)?;
+    let file_rows = numeric::file_rows(spec, files)?;
+    let parts = split_parts(files, &file_rows, CHUNK_ROWS);
+    let files = parts.as_slice();
+    let rows: Vec<usize> = parts.iter().map(|p| p.rows).collect();
     let dtype = spec.out_dtype.unwrap_or(DType::F32);
     let ncols = spec.columns.len();
     let multi = ncols > 1;

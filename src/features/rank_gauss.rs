@@ -22,14 +22,14 @@ use rayon::prelude::*;
 
 use super::column::Mat;
 use super::numeric::{map_files, width_of, ColPlan, Kernel};
-use super::{FeatureCtx, FileColumns};
+use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
 use crate::error::Result;
 
 /// Fits (= computes) rank-gauss for input column `c` over all rows.
 pub(crate) fn fit<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     c: usize,
     epsilon: f64,

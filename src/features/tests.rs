@@ -923,3 +923,43 @@ fn deterministic_across_threads_and_file_splits() {
         }
     }
 }
+
+#[test]
+fn errors_in_later_slices_report_file_rows() {
+    let mut v: Vec<f64> = (0..40).map(|i| i as f64).collect();
+    v[33] = f64::NAN;
+    let e = run(
+        &spec(&["a"], noop()),
+        vec![vec![f64s(&[1.0])], vec![f64s(&v)]],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("part-1.parquet") && e.contains("row 33,"), "{e}");
+    let rows: Vec<Vec<f64>> = (0..20)
+        .map(|i| vec![i as f64; if i == 17 { 3 } else { 2 }])
+        .collect();
+    let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+    let e = run(&spec(&["v"], noop()), vec![vec![list_f64(&refs)]])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("row 17,") && e.contains("row 14 has 2"), "{e}");
+}
+
+#[test]
+fn list_columns_across_many_slices() {
+    let rows: Vec<Vec<f64>> = (0..50).map(|i| vec![i as f64, -(i as f64), 0.5]).collect();
+    let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+    let want: Vec<f64> = rows.iter().flatten().copied().collect();
+    let out = run(
+        &spec(&["v"], noop()),
+        vec![vec![list_f64(&refs[..23])], vec![list_f64(&refs[23..])]],
+    )
+    .unwrap();
+    assert_eq!(values(&out), (vec![50, 3], want));
+    let t = Transform::Standard { sum: None };
+    let out = run(&spec(&["v"], t), vec![vec![list_f64(&refs)]]).unwrap();
+    assert_eq!(
+        out.learned["sum"],
+        serde_json::json!([1225.0, -1225.0, 25.0])
+    );
+}
