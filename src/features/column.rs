@@ -123,8 +123,8 @@ impl<'a> StrCol<'a> {
 }
 
 /// Values of a flat numeric array as `f64` (null → NaN); `None` when the type is not numeric.
-/// Booleans become 1/0 with a warning.
-pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
+/// Booleans become 1/0 (the caller warns once per feature).
+pub(crate) fn flat_f64(arr: &dyn Array) -> Option<Vec<f64>> {
     macro_rules! prim {
         ($t:ty, $conv:expr) => {{
             let a = arr.as_primitive::<$t>();
@@ -151,11 +151,6 @@ pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
         DataType::Float32 => prim!(dt::Float32Type, |v: f32| v as f64),
         DataType::Float64 => prim!(dt::Float64Type, |v: f64| v),
         DataType::Boolean => {
-            log::warn!(
-                "{}: column '{}' is boolean; it is cast to numbers (true = 1, false = 0)",
-                loc.file.display(),
-                loc.column
-            );
             let a = arr.as_boolean();
             Some(
                 (0..a.len())
@@ -173,7 +168,7 @@ pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
         t if t.is_nested() => None,
         t if arrow::compute::can_cast_types(t, &DataType::Float64) => {
             let c = arrow::compute::cast(arr, &DataType::Float64).ok()?;
-            flat_f64(c.as_ref(), loc)
+            flat_f64(c.as_ref())
         }
         _ => None,
     }
@@ -352,7 +347,7 @@ pub(crate) fn to_mat(
     };
     match &v {
         View::Flat(a) => {
-            let vals = flat_f64(*a, loc)
+            let vals = flat_f64(*a)
                 .ok_or_else(|| loc.err(0, "the feature has to be integers or floats"))?;
             debug_assert_eq!(width, 1);
             m.data = vals;
@@ -366,7 +361,7 @@ pub(crate) fn to_mat(
             // whole child).
             let lo = offsets[0];
             let child = values.slice(lo, offsets[rows] - lo);
-            let vals = flat_f64(child.as_ref(), loc)
+            let vals = flat_f64(child.as_ref())
                 .ok_or_else(|| loc.err(0, "the feature has to be lists of integers or floats"))?;
             for row in 0..rows {
                 let (s, e) = (offsets[row] - lo, offsets[row + 1] - lo);
@@ -425,6 +420,16 @@ pub(crate) fn to_mat(
         }
     }
     Ok(m)
+}
+
+/// True for boolean columns (and lists of booleans), which numeric transforms cast to 1/0.
+pub(crate) fn is_boolean_type(t: &DataType) -> bool {
+    match t {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            is_boolean_type(f.data_type())
+        }
+        t => matches!(t, DataType::Boolean),
+    }
 }
 
 /// Python `float(s)`: surrounding whitespace allowed, `inf`/`nan` accepted.

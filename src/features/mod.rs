@@ -6,17 +6,35 @@
 //! order then row order), the learned state to write back into the runtime config, and the
 //! `feature_dim`.
 //!
-//! Algorithm: every transform is two-phase over the in-memory Arrow columns: fit (per-file
-//! statistics computed in parallel, merged in file order; skipped when the config carries the
-//! learned state) then apply (per file in parallel, each file writing its own rows of the
-//! preallocated output). Multi-column features apply the transform to each column and stack
-//! the results side by side (spec §2.4). Outputs never depend on the thread count or on how
-//! rows are split into files.
+//! Algorithm: every transform is two-phase over the in-memory Arrow columns, cut into
+//! zero-copy slices of 8192 rows: fit (per-slice statistics computed in parallel,
+//! merged in slice order; skipped when the config carries the learned state) then apply (per
+//! slice in parallel, each slice writing its own rows of the preallocated output).
+//! Multi-column features apply the transform to each column and stack the results side by side
+//! (spec §2.4). Outputs never depend on the thread count or on how rows are split into files.
 //!
-//! Memory: the output tensor plus, per busy thread, one file's column converted to `f64`
+//! | transform | module | output |
+//! |---|---|---|
+//! | none / `no-op` | `numeric` | `out_dtype` (float32), `(N, d)` |
+//! | `max_min_norm`, `standard`, `bucket_numerical` | `numeric` | `out_dtype` (float32) |
+//! | `rank_gauss` | `rank_gauss` | `out_dtype` (float32) |
+//! | `to_categorical` | `categorical` | int8 `(N, len(mapping))` |
+//! | `edge_dst_hard_negative` | `hard_negative` | int64 `(N, max_k)`, `-1` padded |
+//! | `tokenize_hf`, `bert_hf`, `tabular` | — | "not supported yet" error |
+//!
+//! Deliberate deviations from GraphStorm (all documented in the submodules): ties in
+//! `rank_gauss` are ranked by row position (numpy: arbitrary), one row gives zeros (numpy:
+//! division by zero); `standard` sums are exact (numpy: pairwise float sums); `max_min_norm`
+//! with `out_dtype: int8` uses float32 bounds (GraphStorm crashes); out-of-range values cast to
+//! int8 saturate (numpy wraps); `to_categorical` accepts `separator` on every string column
+//! (GraphStorm: JSON only) and treats missing values as "no category" in CSV too (GraphStorm:
+//! the category `"nan"`, and int columns with gaps become floats `"1.0"`); list columns are
+//! multi-hot; `truncate_dim` on a scalar column is a config error.
+//!
+//! Memory: the output tensor plus, per busy thread, one slice's column converted to `f64`
 //! (see the submodules for transform-specific extras).
 //!
-//! Parallelism: the ambient rayon pool, over files.
+//! Parallelism: the ambient rayon pool, over slices.
 //!
 //! Errors: bad values give [`Error::Data`] naming file, 0-based data row within the file, and
 //! column; configuration problems give [`Error::Config`] naming the feature's JSON path.
@@ -118,6 +136,7 @@ pub fn compute_feature(
     ctx: &FeatureCtx<'_>,
 ) -> Result<FeatureOutput> {
     let file_rows = numeric::file_rows(spec, files)?;
+    check_inputs(spec, files)?;
     let parts = split_parts(files, &file_rows, CHUNK_ROWS);
     let files = parts.as_slice();
     let rows: Vec<usize> = parts.iter().map(|p| p.rows).collect();
@@ -268,6 +287,39 @@ fn finish(
         learned,
         feature_dim,
     })
+}
+
+/// Checks done once per feature: an empty separator, and the boolean-input warning.
+fn check_inputs(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<()> {
+    let sep = match &spec.transform {
+        Transform::Noop { separator, .. }
+        | Transform::Categorical { separator, .. }
+        | Transform::HardNegative { separator } => separator.as_deref(),
+        _ => None,
+    };
+    if sep == Some("") {
+        return Err(Error::config(
+            format!("{}.transform.separator", spec.json_path),
+            "the separator must not be empty",
+        ));
+    }
+    let numeric = !matches!(
+        spec.transform,
+        Transform::Categorical { .. } | Transform::HardNegative { .. }
+    );
+    for (c, column) in spec.columns.iter().enumerate() {
+        if numeric
+            && files
+                .iter()
+                .any(|f| column::is_boolean_type(f.columns[c].data_type()))
+        {
+            log::warn!(
+                "{}: column '{column}' is boolean; it is cast to numbers (true = 1, false = 0)",
+                spec.json_path
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Transforms with a fixed output dtype ignore `out_dtype` (as GraphStorm does), with a warning.
