@@ -963,3 +963,20 @@ fn list_columns_across_many_slices() {
         serde_json::json!([1225.0, -1225.0, 25.0])
     );
 }
+
+#[test]
+fn maxmin_given_per_element_lists_on_vector_column() {
+    let col = list_f64(&[&[0.0, 10.0], &[4.0, 30.0]]);
+    let t = maxmin(Some(vec![4.0, 30.0]), Some(vec![0.0, 10.0]), f64::MAX);
+    let out = run(&spec(&["v"], t), vec![vec![col.clone()]]).unwrap();
+    assert_eq!(values(&out), (vec![2, 2], vec![0.0, 0.0, 1.0, 1.0]));
+    assert_eq!(out.learned["max_val"], serde_json::json!([4.0, 30.0]));
+    let t = maxmin(Some(vec![1.0, 2.0, 3.0]), Some(vec![0.0]), f64::MAX);
+    let e = run(&spec(&["v"], t), vec![vec![col]])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("transform.max_val") && e.contains("3 values"),
+        "{e}"
+    );
+}
