@@ -31,13 +31,16 @@ use crate::error::{Error, Result};
 pub(crate) struct Loc<'a> {
     pub file: &'a Path,
     pub column: &'a str,
+    /// Row of the file where the arrays start (files are processed in zero-copy slices).
+    pub base: usize,
 }
 
 impl Loc<'_> {
+    /// An error at `row` of the slice (reported as a row of the file).
     pub(crate) fn err(&self, row: usize, msg: impl Into<String>) -> Error {
         Error::Data {
             file: self.file.to_path_buf(),
-            row: row as u64,
+            row: (self.base + row) as u64,
             column: self.column.to_string(),
             msg: msg.into(),
         }
@@ -120,8 +123,8 @@ impl<'a> StrCol<'a> {
 }
 
 /// Values of a flat numeric array as `f64` (null → NaN); `None` when the type is not numeric.
-/// Booleans become 1/0 with a warning.
-pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
+/// Booleans become 1/0 (the caller warns once per feature).
+pub(crate) fn flat_f64(arr: &dyn Array) -> Option<Vec<f64>> {
     macro_rules! prim {
         ($t:ty, $conv:expr) => {{
             let a = arr.as_primitive::<$t>();
@@ -148,11 +151,6 @@ pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
         DataType::Float32 => prim!(dt::Float32Type, |v: f32| v as f64),
         DataType::Float64 => prim!(dt::Float64Type, |v: f64| v),
         DataType::Boolean => {
-            log::warn!(
-                "{}: column '{}' is boolean; it is cast to numbers (true = 1, false = 0)",
-                loc.file.display(),
-                loc.column
-            );
             let a = arr.as_boolean();
             Some(
                 (0..a.len())
@@ -170,7 +168,7 @@ pub(crate) fn flat_f64(arr: &dyn Array, loc: &Loc<'_>) -> Option<Vec<f64>> {
         t if t.is_nested() => None,
         t if arrow::compute::can_cast_types(t, &DataType::Float64) => {
             let c = arrow::compute::cast(arr, &DataType::Float64).ok()?;
-            flat_f64(c.as_ref(), loc)
+            flat_f64(c.as_ref())
         }
         _ => None,
     }
@@ -262,8 +260,9 @@ pub(crate) fn column_width(
                 return Err(loc.err(
                     row,
                     format!(
-                        "this row has {w} values but row {r0} has {w0}; every row of a vector \
-                         feature must have the same length"
+                        "this row has {w} values but row {} has {w0}; every row of a vector \
+                         feature must have the same length",
+                        loc.base + r0
                     ),
                 ))
             }
@@ -273,7 +272,7 @@ pub(crate) fn column_width(
     };
     match &v {
         View::Flat(a) => {
-            if flat_f64_probe(*a, loc) {
+            if flat_f64_probe(*a) {
                 return Ok((!a.is_empty()).then_some(1));
             }
             return Err(loc.err(
@@ -290,7 +289,7 @@ pub(crate) fn column_width(
             values,
             nulls,
         } => {
-            if !flat_f64_probe(values.as_ref(), loc) {
+            if !flat_f64_probe(values.as_ref()) {
                 return Err(loc.err(
                     0,
                     format!(
@@ -318,7 +317,7 @@ pub(crate) fn column_width(
 }
 
 /// Whether [`flat_f64`] accepts this type (without converting anything).
-fn flat_f64_probe(arr: &dyn Array, _loc: &Loc<'_>) -> bool {
+fn flat_f64_probe(arr: &dyn Array) -> bool {
     let t = arr.data_type();
     t.is_numeric()
         || matches!(t, DataType::Boolean)
@@ -348,7 +347,7 @@ pub(crate) fn to_mat(
     };
     match &v {
         View::Flat(a) => {
-            let vals = flat_f64(*a, loc)
+            let vals = flat_f64(*a)
                 .ok_or_else(|| loc.err(0, "the feature has to be integers or floats"))?;
             debug_assert_eq!(width, 1);
             m.data = vals;
@@ -358,10 +357,14 @@ pub(crate) fn to_mat(
             values,
             nulls,
         } => {
-            let vals = flat_f64(values.as_ref(), loc)
+            // Convert only this slice's part of the child array (a sliced list keeps the
+            // whole child).
+            let lo = offsets[0];
+            let child = values.slice(lo, offsets[rows] - lo);
+            let vals = flat_f64(child.as_ref())
                 .ok_or_else(|| loc.err(0, "the feature has to be lists of integers or floats"))?;
             for row in 0..rows {
-                let (s, e) = (offsets[row], offsets[row + 1]);
+                let (s, e) = (offsets[row] - lo, offsets[row + 1] - lo);
                 if nulls.is_some_and(|n| n.is_null(row)) {
                     m.data.extend(std::iter::repeat_n(f64::NAN, cols));
                 } else if e - s != width {
@@ -419,34 +422,39 @@ pub(crate) fn to_mat(
     Ok(m)
 }
 
+/// True for boolean columns (and lists of booleans), which numeric transforms cast to 1/0.
+pub(crate) fn is_boolean_type(t: &DataType) -> bool {
+    match t {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            is_boolean_type(f.data_type())
+        }
+        t => matches!(t, DataType::Boolean),
+    }
+}
+
 /// Python `float(s)`: surrounding whitespace allowed, `inf`/`nan` accepted.
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
     s.trim().parse::<f64>().ok()
 }
 
-/// Agrees on one width over per-file widths (files without rows/values don't vote). A column
-/// without any value (no rows at all) gets width 1.
-pub(crate) fn agree_width(
-    widths: &[Option<usize>],
-    paths: &[&Path],
-    column: &str,
-) -> Result<usize> {
+/// Agrees on one width over per-slice widths (slices without values don't vote). A column
+/// without any value gets width 1.
+pub(crate) fn agree_width(widths: &[Option<usize>], locs: &[Loc<'_>]) -> Result<usize> {
     let mut agreed: Option<(usize, usize)> = None;
     for (i, w) in widths.iter().enumerate() {
         let Some(w) = *w else { continue };
         match agreed {
             None => agreed = Some((w, i)),
             Some((w0, i0)) if w0 != w => {
-                return Err(Error::Data {
-                    file: paths[i].to_path_buf(),
-                    row: 0,
-                    column: column.to_string(),
-                    msg: format!(
-                        "rows of this file have {w} values but rows of {} have {w0}; every row \
-                         of a vector feature must have the same length",
-                        paths[i0].display()
+                return Err(locs[i].err(
+                    0,
+                    format!(
+                        "rows from here on have {w} values but rows of {} (from row {}) have \
+                         {w0}; every row of a vector feature must have the same length",
+                        locs[i0].file.display(),
+                        locs[i0].base
                     ),
-                })
+                ))
             }
             _ => {}
         }
@@ -465,6 +473,7 @@ mod tests {
         Loc {
             file: Path::new("f.csv"),
             column: "c",
+            base: 0,
         }
     }
 

@@ -6,25 +6,46 @@
 //! order then row order), the learned state to write back into the runtime config, and the
 //! `feature_dim`.
 //!
-//! Algorithm: every transform is two-phase over the in-memory Arrow columns: fit (per-file
-//! statistics computed in parallel, merged in file order; skipped when the config carries the
-//! learned state) then apply (per file in parallel, each file writing its own rows of the
-//! preallocated output). Multi-column features apply the transform to each column and stack
-//! the results side by side (spec §2.4). Outputs never depend on the thread count or on how
-//! rows are split into files.
+//! Algorithm: every transform is two-phase over the in-memory Arrow columns, cut into
+//! zero-copy slices of 8192 rows: fit (per-slice statistics computed in parallel,
+//! merged in slice order; skipped when the config carries the learned state) then apply (per
+//! slice in parallel, each slice writing its own rows of the preallocated output).
+//! Multi-column features apply the transform to each column and stack the results side by side
+//! (spec §2.4). Outputs never depend on the thread count or on how rows are split into files.
 //!
-//! Memory: the output tensor plus, per busy thread, one file's column converted to `f64`
+//! | transform | module | output |
+//! |---|---|---|
+//! | none / `no-op` | `numeric` | `out_dtype` (float32), `(N, d)` |
+//! | `max_min_norm`, `standard`, `bucket_numerical` | `numeric` | `out_dtype` (float32) |
+//! | `rank_gauss` | `rank_gauss` | `out_dtype` (float32) |
+//! | `to_categorical` | `categorical` | int8 `(N, len(mapping))` |
+//! | `edge_dst_hard_negative` | `hard_negative` | int64 `(N, max_k)`, `-1` padded |
+//! | `tokenize_hf`, `bert_hf`, `tabular` | — | "not supported yet" error |
+//!
+//! Deliberate deviations from GraphStorm (all documented in the submodules): ties in
+//! `rank_gauss` are ranked by row position (numpy: arbitrary), one row gives zeros (numpy:
+//! division by zero); `standard` sums are exact (numpy: pairwise float sums); `max_min_norm`
+//! with `out_dtype: int8` uses float32 bounds (GraphStorm crashes); out-of-range values cast to
+//! int8 saturate (numpy wraps); `to_categorical` accepts `separator` on every string column
+//! (GraphStorm: JSON only) and treats missing values as "no category" in CSV too (GraphStorm:
+//! the category `"nan"`, and int columns with gaps become floats `"1.0"`); list columns are
+//! multi-hot; `truncate_dim` on a scalar column is a config error.
+//!
+//! Memory: the output tensor plus, per busy thread, one slice's column converted to `f64`
 //! (see the submodules for transform-specific extras).
 //!
-//! Parallelism: the ambient rayon pool, over files.
+//! Parallelism: the ambient rayon pool, over slices.
 //!
 //! Errors: bad values give [`Error::Data`] naming file, 0-based data row within the file, and
 //! column; configuration problems give [`Error::Config`] naming the feature's JSON path.
 
 use arrow::array::ArrayRef;
 
+mod categorical;
 mod column;
+mod hard_negative;
 mod numeric;
+mod rank_gauss;
 
 use crate::config::plan::{FeatureSpec, Transform};
 use crate::error::{Error, Result};
@@ -60,31 +81,184 @@ pub struct FeatureOutput {
     pub feature_dim: Vec<usize>,
 }
 
+/// Rows per work unit: files are cut into zero-copy slices of this many rows, so one big file
+/// still keeps every thread busy and per-thread scratch stays small.
+/// (Tiny in unit tests, so that every test crosses slice boundaries.)
+const CHUNK_ROWS: usize = if cfg!(test) { 7 } else { 8192 };
+
+/// A zero-copy slice of one input file's columns: the unit of parallel work.
+pub(crate) struct Part<'a> {
+    pub path: &'a std::path::Path,
+    /// Row of the file where this slice starts (for error messages).
+    pub base: usize,
+    pub rows: usize,
+    pub columns: Vec<ArrayRef>,
+}
+
+impl<'a> Part<'a> {
+    pub(crate) fn loc<'s>(&'s self, column: &'s str) -> column::Loc<'s> {
+        column::Loc {
+            file: self.path,
+            column,
+            base: self.base,
+        }
+    }
+}
+
+/// Cuts every file into slices of at most `chunk` rows (files in order, then rows in order;
+/// an empty file gives one empty slice, so types are still checked).
+fn split_parts<'a>(files: &[FileColumns<'a>], rows: &[usize], chunk: usize) -> Vec<Part<'a>> {
+    let mut parts = Vec::new();
+    for (f, &n) in files.iter().zip(rows) {
+        let mut base = 0;
+        loop {
+            let len = chunk.min(n - base);
+            let columns = f.columns.iter().map(|a| a.slice(base, len)).collect();
+            parts.push(Part {
+                path: f.path,
+                base,
+                rows: len,
+                columns,
+            });
+            base += len;
+            if base >= n {
+                break;
+            }
+        }
+    }
+    parts
+}
+
 /// Computes one feature over all files of a block. See the module docs.
 pub fn compute_feature(
     spec: &FeatureSpec,
     files: &[FileColumns<'_>],
     ctx: &FeatureCtx<'_>,
 ) -> Result<FeatureOutput> {
-    let rows = numeric::file_rows(spec, files)?;
+    let file_rows = numeric::file_rows(spec, files)?;
+    check_inputs(spec, files)?;
+    let parts = split_parts(files, &file_rows, CHUNK_ROWS);
+    let files = parts.as_slice();
+    let rows: Vec<usize> = parts.iter().map(|p| p.rows).collect();
     let dtype = spec.out_dtype.unwrap_or(DType::F32);
+    let ncols = spec.columns.len();
+    let multi = ncols > 1;
     let mut learned = serde_json::Map::new();
     let tensor = match &spec.transform {
         Transform::Noop {
             separator,
             truncate_dim,
         } => {
-            let plans = (0..spec.columns.len())
+            let plans = (0..ncols)
                 .map(|c| numeric::fit_noop(spec, files, c, separator.as_deref(), *truncate_dim))
                 .collect::<Result<Vec<_>>>()?;
             numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
         }
+        Transform::MaxMinNorm {
+            max_bound,
+            min_bound,
+            max_val,
+            min_val,
+        } => {
+            if multi && (max_val.is_none() || min_val.is_none()) {
+                return Err(Error::config(
+                    format!("{}.transform", spec.json_path),
+                    "max_val and min_val for max_min_norm feature transformation is needed when                      feature_col lists several columns (the same values apply to every column)",
+                ));
+            }
+            if multi {
+                log::warn!(
+                    "{}: max_min_norm on {ncols} columns applies the same max_val/min_val to                      every column",
+                    spec.json_path
+                );
+            }
+            let mut fits = (0..ncols)
+                .map(|c| {
+                    numeric::fit_maxmin(
+                        spec,
+                        files,
+                        ctx,
+                        c,
+                        *max_bound,
+                        *min_bound,
+                        max_val.as_deref(),
+                        min_val.as_deref(),
+                        dtype,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            if multi {
+                let given =
+                    |v: &Option<Vec<f64>>| numeric::json_list(v.as_deref().unwrap_or(&[]), false);
+                learned.insert("max_val".into(), given(max_val));
+                learned.insert("min_val".into(), given(min_val));
+            } else {
+                let f = &fits[0];
+                learned.insert("max_val".into(), numeric::json_list(&f.max, f.integer));
+                learned.insert("min_val".into(), numeric::json_list(&f.min, f.integer));
+            }
+            let plans: Vec<_> = fits.drain(..).map(|f| f.plan).collect();
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Standard { sum } => {
+            if multi && sum.is_none() {
+                return Err(Error::config(
+                    format!("{}.transform", spec.json_path),
+                    "standard on several columns needs an explicit \"sum\" (GraphStorm requires \
+                     the learned sums of all columns to be identical); give the feature a sum \
+                     or use one feature per column",
+                ));
+            }
+            let mut fits = (0..ncols)
+                .map(|c| numeric::fit_standard(spec, files, ctx, c, sum.as_deref()))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(s) = &fits[0].learned {
+                learned.insert("sum".into(), numeric::json_list(s, fits[0].integer));
+            }
+            let plans: Vec<_> = fits.drain(..).map(|f| f.plan).collect();
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::RankGauss { epsilon, uniquify } => {
+            let plans = (0..ncols)
+                .map(|c| rank_gauss::fit(spec, files, ctx, c, *epsilon, *uniquify))
+                .collect::<Result<Vec<_>>>()?;
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Bucket {
+            range,
+            bucket_cnt,
+            slide_window_size,
+        } => {
+            if multi {
+                log::warn!(
+                    "{}: bucket_numerical on {ncols} columns uses the same range and bucket_cnt                      for every column",
+                    spec.json_path
+                );
+            }
+            let plans = (0..ncols)
+                .map(|c| {
+                    numeric::fit_bucket(spec, files, c, *range, *bucket_cnt, *slide_window_size)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
+        }
+        Transform::Categorical { separator, mapping } => {
+            ignore_out_dtype(spec, DType::I8);
+            let out =
+                categorical::compute(spec, files, &rows, separator.as_deref(), mapping.as_ref())?;
+            if let Some(m) = out.learned {
+                learned.insert("mapping".into(), serde_json::Value::Object(m));
+            }
+            out.tensor
+        }
+        Transform::HardNegative { separator } => {
+            ignore_out_dtype(spec, DType::I64);
+            hard_negative::compute(spec, files, ctx, &rows, separator.as_deref())?
+        }
         Transform::TokenizeHf { .. } | Transform::BertHf { .. } | Transform::Tabular { .. } => {
             return Err(unsupported(spec))
         }
-        _ => return Err(Error::Other("features: in progress".into())),
     };
-    let _ = &mut learned;
     finish(spec, tensor, learned)
 }
 
@@ -113,6 +287,52 @@ fn finish(
         learned,
         feature_dim,
     })
+}
+
+/// Checks done once per feature: an empty separator, and the boolean-input warning.
+fn check_inputs(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<()> {
+    let sep = match &spec.transform {
+        Transform::Noop { separator, .. }
+        | Transform::Categorical { separator, .. }
+        | Transform::HardNegative { separator } => separator.as_deref(),
+        _ => None,
+    };
+    if sep == Some("") {
+        return Err(Error::config(
+            format!("{}.transform.separator", spec.json_path),
+            "the separator must not be empty",
+        ));
+    }
+    let numeric = !matches!(
+        spec.transform,
+        Transform::Categorical { .. } | Transform::HardNegative { .. }
+    );
+    for (c, column) in spec.columns.iter().enumerate() {
+        if numeric
+            && files
+                .iter()
+                .any(|f| column::is_boolean_type(f.columns[c].data_type()))
+        {
+            log::warn!(
+                "{}: column '{column}' is boolean; it is cast to numbers (true = 1, false = 0)",
+                spec.json_path
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Transforms with a fixed output dtype ignore `out_dtype` (as GraphStorm does), with a warning.
+fn ignore_out_dtype(spec: &FeatureSpec, fixed: DType) {
+    if let Some(d) = spec.out_dtype.filter(|&d| d != fixed) {
+        log::warn!(
+            "{}: out_dtype {} is ignored; {} always produces {}",
+            spec.json_path,
+            d.name(),
+            spec.transform.name(),
+            fixed.name()
+        );
+    }
 }
 
 /// Error for the transforms that need a neural model (not available in graphprep).

@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 
 use super::column::{self, agree_width, Loc, Mat};
-use super::{FeatureCtx, FileColumns};
+use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
 use crate::error::Result;
 use crate::tensor::{DType, Element, Tensor};
@@ -167,7 +167,10 @@ pub(crate) fn bucketize(f: f64, lo_b: f64, hi_b: f64, cnt: usize, s: f64, out: &
 }
 
 /// Rows of every file (all feature columns of a file must have the same length).
-pub(crate) fn file_rows(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<Vec<usize>> {
+pub(crate) fn file_rows(
+    spec: &FeatureSpec,
+    files: &[super::FileColumns<'_>],
+) -> Result<Vec<usize>> {
     files
         .iter()
         .map(|f| {
@@ -198,26 +201,17 @@ pub(crate) fn file_rows(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result
 /// Agreed width of input column `c` over all files (files scanned in parallel).
 pub(crate) fn width_of(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     c: usize,
     sep: Option<&str>,
 ) -> Result<usize> {
     let widths: Vec<Result<Option<usize>>> = files
         .par_iter()
-        .map(|f| {
-            column::column_width(
-                &f.columns[c],
-                sep,
-                &Loc {
-                    file: f.path,
-                    column: &spec.columns[c],
-                },
-            )
-        })
+        .map(|f| column::column_width(&f.columns[c], sep, &f.loc(&spec.columns[c])))
         .collect();
     let widths: Vec<Option<usize>> = widths.into_iter().collect::<Result<_>>()?;
-    let paths: Vec<&std::path::Path> = files.iter().map(|f| f.path).collect();
-    agree_width(&widths, &paths, &spec.columns[c])
+    let locs: Vec<Loc<'_>> = files.iter().map(|f| f.loc(&spec.columns[c])).collect();
+    agree_width(&widths, &locs)
 }
 
 /// Runs `f` on every file's matrix of column `c` in parallel; results in file order, first
@@ -225,7 +219,7 @@ pub(crate) fn width_of(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn map_files<R: Send>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     c: usize,
     sep: Option<&str>,
@@ -237,10 +231,7 @@ pub(crate) fn map_files<R: Send>(
         .par_iter()
         .enumerate()
         .map(|(i, file)| {
-            let loc = Loc {
-                file: file.path,
-                column: &spec.columns[c],
-            };
+            let loc = file.loc(&spec.columns[c]);
             let m = column::to_mat(&file.columns[c], sep, width, truncate, ctx.validate, &loc)?;
             f(i, m)
         })
@@ -251,7 +242,7 @@ pub(crate) fn map_files<R: Send>(
 /// Phase 2: applies the plans to every file and builds the `(N, Σ widths)` output.
 pub(crate) fn apply_plans(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     plans: &[ColPlan<'_>],
     rows: &[usize],
@@ -275,7 +266,7 @@ pub(crate) fn apply_plans(
 
 fn apply_typed<T: OutElem>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     plans: &[ColPlan<'_>],
     rows: &[usize],
@@ -305,10 +296,7 @@ fn apply_typed<T: OutElem>(
                 let (m, first) = match &plan.kernel {
                     Kernel::Global(g) => (g, row_start),
                     _ => {
-                        let loc = Loc {
-                            file: file.path,
-                            column: &spec.columns[c],
-                        };
+                        let loc = file.loc(&spec.columns[c]);
                         let m = column::to_mat(
                             &file.columns[c],
                             plan.sep,
@@ -339,7 +327,7 @@ fn apply_typed<T: OutElem>(
 /// `no-op`: agreed width, optional truncation, no statistics.
 pub(crate) fn fit_noop<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     c: usize,
     sep: Option<&'s str>,
     truncate: Option<usize>,
@@ -412,7 +400,7 @@ pub(crate) fn json_list(v: &[f64], integer: bool) -> serde_json::Value {
     )
 }
 
-fn integer_input(files: &[FileColumns<'_>], c: usize) -> bool {
+fn integer_input(files: &[Part<'_>], c: usize) -> bool {
     files
         .iter()
         .all(|f| column::is_integer_type(f.columns[c].data_type()))
@@ -431,7 +419,7 @@ pub(crate) struct MaxMinFit<'s> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_maxmin<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     c: usize,
     max_bound: f64,
@@ -606,7 +594,7 @@ pub(crate) struct StandardFit<'s> {
 /// is an error.
 pub(crate) fn fit_standard<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     c: usize,
     given: Option<&[f64]>,
@@ -660,7 +648,7 @@ pub(crate) fn fit_standard<'s>(
 /// `bucket_numerical`: one value per row; `range` and `bucket_cnt` as given.
 pub(crate) fn fit_bucket<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     c: usize,
     range: [f64; 2],
     cnt: usize,

@@ -22,14 +22,14 @@ use rayon::prelude::*;
 
 use super::column::Mat;
 use super::numeric::{map_files, width_of, ColPlan, Kernel};
-use super::{FeatureCtx, FileColumns};
+use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
 use crate::error::Result;
 
 /// Fits (= computes) rank-gauss for input column `c` over all rows.
 pub(crate) fn fit<'s>(
     spec: &FeatureSpec,
-    files: &[FileColumns<'_>],
+    files: &[Part<'_>],
     ctx: &FeatureCtx<'_>,
     c: usize,
     epsilon: f64,
@@ -38,12 +38,25 @@ pub(crate) fn fit<'s>(
     let width = width_of(spec, files, c, None)?;
     let parts = map_files(spec, files, ctx, c, None, width, None, |_, m| Ok(m))?;
     let rows: usize = parts.iter().map(|m| m.rows).sum();
-    let mut all = Mat { rows, cols: width, data: Vec::with_capacity(rows * width) };
+    let mut all = Mat {
+        rows,
+        cols: width,
+        data: Vec::with_capacity(rows * width),
+    };
     for p in parts {
         all.data.extend_from_slice(&p.data);
     }
-    let out = if uniquify { rank_gauss_unique(&all, epsilon) } else { rank_gauss(&all, epsilon) };
-    Ok(ColPlan { sep: None, truncate: None, width, kernel: Kernel::Global(out) })
+    let out = if uniquify {
+        rank_gauss_unique(&all, epsilon)
+    } else {
+        rank_gauss(&all, epsilon)
+    };
+    Ok(ColPlan {
+        sep: None,
+        truncate: None,
+        width,
+        kernel: Kernel::Global(out),
+    })
 }
 
 /// Total order on values: numeric, with -0.0 == 0.0 and NaN last (NaN only reaches here
@@ -67,8 +80,13 @@ pub(crate) fn rank_gauss(m: &Mat, epsilon: f64) -> Mat {
     let mut out = Mat::zeros(n, d);
     for j in 0..d {
         let mut order: Vec<usize> = (0..n).collect();
-        order.par_sort_unstable_by(|&a, &b| cmp(m.data[a * d + j], m.data[b * d + j]).then(a.cmp(&b)));
-        let vals: Vec<f64> = (0..n).into_par_iter().map(|r| gauss(r, n, epsilon)).collect();
+        order.par_sort_unstable_by(|&a, &b| {
+            cmp(m.data[a * d + j], m.data[b * d + j]).then(a.cmp(&b))
+        });
+        let vals: Vec<f64> = (0..n)
+            .into_par_iter()
+            .map(|r| gauss(r, n, epsilon))
+            .collect();
         for (r, &i) in order.iter().enumerate() {
             out.data[i * d + j] = vals[r];
         }
@@ -80,7 +98,12 @@ pub(crate) fn rank_gauss(m: &Mat, epsilon: f64) -> Mat {
 pub(crate) fn rank_gauss_unique(m: &Mat, epsilon: f64) -> Mat {
     let (n, d) = (m.rows, m.cols);
     let row_cmp = |a: usize, b: usize| {
-        m.row(a).iter().zip(m.row(b)).map(|(&x, &y)| cmp(x, y)).find(|o| o.is_ne()).unwrap_or(std::cmp::Ordering::Equal)
+        m.row(a)
+            .iter()
+            .zip(m.row(b))
+            .map(|(&x, &y)| cmp(x, y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
     };
     let mut order: Vec<usize> = (0..n).collect();
     order.par_sort_unstable_by(|&a, &b| row_cmp(a, b).then(a.cmp(&b)));
@@ -96,7 +119,10 @@ pub(crate) fn rank_gauss_unique(m: &Mat, epsilon: f64) -> Mat {
     let u = Mat {
         rows: uniq.len(),
         cols: d,
-        data: uniq.iter().flat_map(|&i| m.row(i).iter().copied()).collect(),
+        data: uniq
+            .iter()
+            .flat_map(|&i| m.row(i).iter().copied())
+            .collect(),
     };
     let g = rank_gauss(&u, epsilon);
     let mut out = Mat::zeros(n, d);
@@ -240,7 +266,11 @@ mod tests {
             (0.95, 1.3859038243496777),
             (0.999, 2.3267537655135246),
         ] {
-            assert!((erfinv(y) - x).abs() <= 4e-16 * x, "erfinv({y}) = {} want {x}", erfinv(y));
+            assert!(
+                (erfinv(y) - x).abs() <= 4e-16 * x,
+                "erfinv({y}) = {} want {x}",
+                erfinv(y)
+            );
             assert_eq!(erfinv(-y), -erfinv(y));
         }
         assert_eq!(erfinv(0.0), 0.0);
@@ -253,7 +283,11 @@ mod tests {
         for i in 1..2000 {
             let y = i as f64 / 2000.0 * 0.999;
             let x = erfinv(y);
-            assert!((erf_series(x) - y).abs() < 2e-15, "y={y} x={x} erf={}", erf_series(x));
+            assert!(
+                (erf_series(x) - y).abs() < 2e-15,
+                "y={y} x={x} erf={}",
+                erf_series(x)
+            );
         }
         // Deep tail (rank_gauss with the default ε = 1e-6 reaches 1 - 1e-6).
         let x = erfinv(1.0 - 1e-6);
@@ -266,7 +300,11 @@ mod tests {
         // 200 unique values, shuffled: output is the reference formula at each value's rank.
         let n = 200;
         let vals: Vec<f64> = (0..n).map(|i| ((i * 37) % n) as f64 * 0.5 - 7.0).collect();
-        let m = Mat { rows: n, cols: 1, data: vals.clone() };
+        let m = Mat {
+            rows: n,
+            cols: 1,
+            data: vals.clone(),
+        };
         let out = rank_gauss(&m, 1e-6);
         for (i, &v) in vals.iter().enumerate() {
             let r = ((v + 7.0) / 0.5) as usize;
@@ -278,21 +316,44 @@ mod tests {
         for k in 0..n {
             assert!((s[k] + s[n - 1 - k]).abs() < 1e-12);
         }
-        let one = rank_gauss(&Mat { rows: 1, cols: 2, data: vec![3.0, 4.0] }, 1e-6);
+        let one = rank_gauss(
+            &Mat {
+                rows: 1,
+                cols: 2,
+                data: vec![3.0, 4.0],
+            },
+            1e-6,
+        );
         assert_eq!(one.data, vec![0.0, 0.0]);
     }
 
     #[test]
     fn uniquify_gives_equal_rows_equal_outputs() {
         // 0/1 data: two distinct rows → two distinct outputs (±erfinv(1-ε)).
-        let data: Vec<f64> = (0..10).flat_map(|i| [(i % 2) as f64, (i % 2) as f64]).collect();
-        let out = rank_gauss_unique(&Mat { rows: 10, cols: 2, data }, 1e-6);
+        let data: Vec<f64> = (0..10)
+            .flat_map(|i| [(i % 2) as f64, (i % 2) as f64])
+            .collect();
+        let out = rank_gauss_unique(
+            &Mat {
+                rows: 10,
+                cols: 2,
+                data,
+            },
+            1e-6,
+        );
         let hi = erfinv(1.0 - 1e-6);
         for i in 0..10 {
             let want = if i % 2 == 0 { -hi } else { hi };
             assert_eq!(out.row(i), &[want, want]);
         }
-        let same = rank_gauss_unique(&Mat { rows: 3, cols: 1, data: vec![2.0; 3] }, 1e-6);
+        let same = rank_gauss_unique(
+            &Mat {
+                rows: 3,
+                cols: 1,
+                data: vec![2.0; 3],
+            },
+            1e-6,
+        );
         assert_eq!(same.data, vec![0.0; 3]);
     }
 }
