@@ -138,6 +138,9 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     })
 }
 
+/// Label statistics per type key (config order): label name → label value → train count.
+pub type TypeLabelStats = Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>;
+
 /// The graph plus everything the side outputs need.
 pub struct Built {
     pub graph: Graph,
@@ -146,8 +149,8 @@ pub struct Built {
     /// Runtime config (input config + learned state).
     pub runtime_config: Value,
     /// Label statistics: type key → label name → value → count, types in config order.
-    pub node_label_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>,
-    pub edge_label_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>,
+    pub node_label_stats: TypeLabelStats,
+    pub edge_label_stats: TypeLabelStats,
 }
 
 /// Per-block seed for splits: independent of thread count and of other blocks.
@@ -337,7 +340,7 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
     let mut runtime = plan.raw.clone();
     let mut id_maps: BTreeMap<String, IdMap> = BTreeMap::new();
     let mut node_data: BTreeMap<String, Vec<NamedTensor>> = BTreeMap::new();
-    let mut node_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)> = Vec::new();
+    let mut node_stats: TypeLabelStats = Vec::new();
     let mut node_block_types: BTreeSet<String> = BTreeSet::new();
     let empty = FeatureCtx {
         validate: opts.validate_features,
@@ -481,7 +484,7 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
     // 3. Edge blocks.
     let mut edges: BTreeMap<CanonicalEtype, EdgeList> = BTreeMap::new();
     let mut edge_data: BTreeMap<CanonicalEtype, Vec<NamedTensor>> = BTreeMap::new();
-    let mut edge_stats: Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)> = Vec::new();
+    let mut edge_stats: TypeLabelStats = Vec::new();
     let mut hard_negs: BTreeMap<CanonicalEtype, Vec<String>> = BTreeMap::new();
     let mut edge_mask_names: BTreeMap<CanonicalEtype, Vec<String>> = BTreeMap::new();
     for e in &plan.edges {
@@ -815,7 +818,7 @@ fn write_json(path: &Path, v: &Value) -> Result<()> {
     std::fs::write(path, buf).map_err(|e| Error::write(path, e))
 }
 
-fn stats_json(stats: &[(String, BTreeMap<String, BTreeMap<i64, u64>>)]) -> Value {
+fn stats_json(stats: &TypeLabelStats) -> Value {
     let mut top = serde_json::Map::new();
     for (ty, labels) in stats {
         let mut m = serde_json::Map::new();
@@ -913,7 +916,10 @@ pub fn write_outputs(
             dir,
             g,
             &asg,
-            &crate::writers::distdgl::DistDglOptions::new(opts.graph_name.clone(), opts.part_method.name()),
+            &crate::writers::distdgl::DistDglOptions::new(
+                opts.graph_name.clone(),
+                opts.part_method.name(),
+            ),
         )?;
         let _ = layout;
         progress.record(
@@ -929,7 +935,10 @@ pub fn write_outputs(
                 &path,
                 &serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?,
             )?;
-            log::info!("partition quality:\n{}", crate::partition::stats::render_table(&stats));
+            log::info!(
+                "partition quality:\n{}",
+                crate::partition::stats::render_table(&stats)
+            );
         }
     }
     if opts.formats.contains(&OutputFormat::Dgl) {

@@ -15,6 +15,7 @@ pub const DEFAULT_SEED: u64 = 42;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "verbatim")]
+#[allow(clippy::upper_case_acronyms)]
 pub enum FormatArg {
     /// A single DGL heterograph file `<output-dir>/<graph-name>.dgl`.
     DGL,
