@@ -224,7 +224,7 @@ fn read_block(
         })
         .collect::<Result<_>>()?;
     let rows: usize = tables.iter().map(|t| t.num_rows).sum();
-    stage.finish(rows as u64);
+    stage.finish_as(rows as u64, "rows");
     Ok(tables)
 }
 
@@ -313,7 +313,15 @@ fn block_data(
                 },
             })
             .collect();
+        let t = Instant::now();
         let lo = labels::compute_label(spec, &files, derive_seed(seed, kind_tag, block_index, k))?;
+        let what = spec.column.as_deref().unwrap_or("link prediction");
+        progress.record(
+            &format!("label {what}"),
+            rows as u64,
+            "rows",
+            t.elapsed().as_secs_f64(),
+        );
         if let (Some(s), Some(name)) = (lo.stats, &spec.column) {
             stats.insert(name.clone(), s);
         }

@@ -153,11 +153,18 @@ impl Stage<'_> {
     pub fn inc(&self, n: u64) {
         self.bar.inc(n);
     }
-    /// Ends the stage, recording `items` processed.
+    /// Ends the stage, recording `items` processed (in the stage's unit).
     pub fn finish(self, items: u64) -> f64 {
+        let unit = self.unit.clone();
+        self.finish_as(items, &unit)
+    }
+
+    /// Ends the stage, recording `items` of another unit than the bar counted
+    /// (e.g. a bar over files that reports rows).
+    pub fn finish_as(self, items: u64, unit: &str) -> f64 {
         let secs = self.start.elapsed().as_secs_f64();
         self.bar.finish_and_clear();
-        self.progress.record(&self.name, items, &self.unit, secs);
+        self.progress.record(&self.name, items, unit, secs);
         secs
     }
 }

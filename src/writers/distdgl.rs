@@ -63,12 +63,12 @@ pub struct DistDglOptions {
 }
 
 impl DistDglOptions {
-    /// Defaults: CSC on, mapping `.pt` files on, `orig_*.dgl` off.
+    /// Defaults: COO only (like DGL's partition_graph; servers build CSC at start), mapping `.pt` files on, `orig_*.dgl` off.
     pub fn new(graph_name: impl Into<String>, part_method: impl Into<String>) -> Self {
         DistDglOptions {
             graph_name: graph_name.into(),
             part_method: part_method.into(),
-            write_csc: true,
+            write_csc: false,
             write_orig_ids: false,
             write_mappings: true,
         }
@@ -688,183 +688,193 @@ fn write_partition(
         .collect();
     let n_edges: usize = inner_edges.iter().sum::<u64>() as usize;
 
-    // Inner edges in global-EID order: global source IDs and local destination IDs.
-    let mut src = Vec::with_capacity(n_edges);
-    let mut dst = Vec::with_capacity(n_edges);
-    let mut etype = if hetero {
-        Vec::with_capacity(n_edges)
-    } else {
-        Vec::new()
-    };
-    for (r, et) in g.etypes.iter().enumerate() {
-        let (st, dt) = (
-            g.ntype_index(&et.src).unwrap_or(0),
-            g.ntype_index(&et.dst).unwrap_or(0),
-        );
-        let el = &g.edges[r];
-        for e in edges.part_rows(r, p).iter() {
-            let e = e as usize;
-            src.push(nodes.homo(asg, st, el.src[e] as usize) as i64);
-            let d = nodes.homo(asg, dt, el.dst[e] as usize);
-            debug_assert!(
-                (nstart..nend).contains(&d),
-                "edge owned by its destination's partition"
-            );
-            dst.push((d - nstart) as i64);
-        }
-        if hetero {
-            etype.resize(etype.len() + inner_edges[r] as usize, r as i32);
-        }
-    }
-    // HALO nodes: sorted unique sources outside the partition's range; then local source IDs.
-    let (lo, hi) = (nstart as i64, nend as i64);
-    let mut halo: Vec<i64> = src.iter().copied().filter(|&s| s < lo || s >= hi).collect();
-    halo.par_sort_unstable();
-    halo.dedup();
-    for s in src.iter_mut() {
-        *s = if (lo..hi).contains(s) {
-            *s - lo
-        } else {
-            // Present by construction.
-            (n_inner + halo.binary_search(s).unwrap_or(0)) as i64
-        };
-    }
-    let n_local = n_inner + halo.len();
-
-    // Node data.
-    let mut nid: Vec<i64> = (lo..hi).collect();
-    nid.extend_from_slice(&halo);
-    let mut inner_node = vec![1u8; n_inner];
-    inner_node.resize(n_local, 0);
-    let lookup = RangeLookup::new(&nodes.map, num_parts);
-    let mut ntype_ids = Vec::new();
-    if hetero {
-        ntype_ids.reserve(n_local);
-        for t in 0..nt {
-            let [a, b] = nodes.map[t][p];
-            ntype_ids.resize(ntype_ids.len() + (b - a) as usize, t as i32);
-        }
-        ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h as u64).1 as i32));
-    }
-    let mut part_id = Vec::new();
-    if num_parts > 1 {
-        part_id.reserve(n_local);
-        part_id.resize(n_inner, p as i64);
-        part_id.extend(halo.iter().map(|&h| lookup.locate(h as u64).0 as i64));
-    }
-    let mut ndata = vec![
-        NamedArray::new("_ID", ArrayRef::slice(&nid)),
-        NamedArray::new("inner_node", ArrayRef::slice(&inner_node)),
-    ];
-    if hetero {
-        ndata.push(NamedArray::new("_TYPE", ArrayRef::slice(&ntype_ids)));
-    }
-    if num_parts > 1 {
-        ndata.push(NamedArray::new("part_id", ArrayRef::slice(&part_id)));
-    }
-    // Edge data.
-    let eid: Vec<i64> = (estart as i64..(estart as usize + n_edges) as i64).collect();
-    let inner_edge = vec![1u8; n_edges];
-    let mut edata = vec![
-        NamedArray::new("_ID", ArrayRef::slice(&eid)),
-        NamedArray::new("inner_edge", ArrayRef::slice(&inner_edge)),
-    ];
-    if hetero {
-        edata.push(NamedArray::new("_TYPE", ArrayRef::slice(&etype)));
-    }
-    let graph = GraphRef {
-        ntypes: vec!["_N"],
-        num_nodes: vec![n_local as u64],
-        relations: vec![RelationRef {
-            name: "_E",
-            src_type: 0,
-            dst_type: 0,
-            src: Ids::I64(&src),
-            dst: Ids::I64(&dst),
-        }],
-        node_data: vec![ndata],
-        edge_data: vec![edata],
-        formats: if opts.write_csc {
-            Formats::COO_CSC
-        } else {
-            Formats::COO
-        },
-    };
-    dglfmt::save_graph(&dir.join("graph.dgl"), &graph)?;
-    drop(graph);
-    let halo_nodes = halo.len() as u64;
-    drop((
-        src, dst, etype, halo, nid, inner_node, ntype_ids, part_id, eid, inner_edge,
-    ));
-
-    // node_feat.dgl
-    let mut omitted = Vec::new();
-    let mut nfeat = Vec::new();
-    for (t, name) in g.ntypes.iter().enumerate() {
-        let rows = nodes.part_rows(t, p);
-        for d in &g.node_data[t] {
-            push_feature(
-                &mut nfeat,
-                &mut omitted,
-                format!("{name}/{}", d.name),
-                ArrayRef::gather(&d.tensor, Ids::U32(rows)),
-                p,
-            );
-        }
-    }
-    dglfmt::save_tensor_dict(&dir.join("node_feat.dgl"), &nfeat)?;
-
-    // edge_feat.dgl; hard negatives are converted per partition slice.
-    let mut converted: Vec<(String, Tensor)> = Vec::new();
-    for (r, et) in g.etypes.iter().enumerate() {
-        let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
-        if hns.is_empty() {
-            continue;
-        }
-        let dt = g.ntype_index(&et.dst).unwrap_or(0);
-        let rows: Vec<usize> = edges.part_rows(r, p).iter().map(|e| e as usize).collect();
-        for d in g.edge_data[r].iter().filter(|d| hns.contains(&d.name)) {
-            let key = format!("{}/{}", et.colon_key(), d.name);
-            let t = remap_hard_negatives(&d.tensor.gather_rows(&rows), &nodes.new_id[dt], &key)?;
-            converted.push((key, t));
-        }
-    }
-    let mut efeat = Vec::new();
-    for (r, et) in g.etypes.iter().enumerate() {
-        let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
-        for d in &g.edge_data[r] {
-            let key = format!("{}/{}", et.colon_key(), d.name);
-            let a = if hns.contains(&d.name) {
-                match converted.iter().find(|(k, _)| *k == key) {
-                    Some((_, t)) => ArrayRef::tensor(t),
-                    None => continue,
-                }
+    // The structure file and the feature files are independent: write them concurrently.
+    let (halo_nodes, omitted) = rayon::join(
+        || -> Result<u64> {
+            // Inner edges in global-EID order: global source IDs and local destination IDs.
+            let mut src = Vec::with_capacity(n_edges);
+            let mut dst = Vec::with_capacity(n_edges);
+            let mut etype = if hetero {
+                Vec::with_capacity(n_edges)
             } else {
-                ArrayRef::gather(&d.tensor, edges.part_rows(r, p))
+                Vec::new()
             };
-            push_feature(&mut efeat, &mut omitted, key, a, p);
-        }
-    }
-    dglfmt::save_tensor_dict(&dir.join("edge_feat.dgl"), &efeat)?;
+            for (r, et) in g.etypes.iter().enumerate() {
+                let (st, dt) = (
+                    g.ntype_index(&et.src).unwrap_or(0),
+                    g.ntype_index(&et.dst).unwrap_or(0),
+                );
+                let el = &g.edges[r];
+                for e in edges.part_rows(r, p).iter() {
+                    let e = e as usize;
+                    src.push(nodes.homo(asg, st, el.src[e] as usize) as i64);
+                    let d = nodes.homo(asg, dt, el.dst[e] as usize);
+                    debug_assert!(
+                        (nstart..nend).contains(&d),
+                        "edge owned by its destination's partition"
+                    );
+                    dst.push((d - nstart) as i64);
+                }
+                if hetero {
+                    etype.resize(etype.len() + inner_edges[r] as usize, r as i32);
+                }
+            }
+            // HALO nodes: sorted unique sources outside the partition's range; then local source IDs.
+            let (lo, hi) = (nstart as i64, nend as i64);
+            let mut halo: Vec<i64> = src.iter().copied().filter(|&s| s < lo || s >= hi).collect();
+            halo.par_sort_unstable();
+            halo.dedup();
+            for s in src.iter_mut() {
+                *s = if (lo..hi).contains(s) {
+                    *s - lo
+                } else {
+                    // Present by construction.
+                    (n_inner + halo.binary_search(s).unwrap_or(0)) as i64
+                };
+            }
+            let n_local = n_inner + halo.len();
 
-    if opts.write_orig_ids {
-        let onids: Vec<NamedArray> = g
-            .ntypes
-            .iter()
-            .enumerate()
-            .map(|(t, n)| {
-                NamedArray::new(n.clone(), ArrayRef::ids(Ids::U32(nodes.part_rows(t, p))))
-            })
-            .collect();
-        dglfmt::save_tensor_dict(&dir.join("orig_nids.dgl"), &onids)?;
-        let oeids: Vec<NamedArray> = g
-            .etypes
-            .iter()
-            .enumerate()
-            .map(|(r, e)| NamedArray::new(e.colon_key(), ArrayRef::ids(edges.part_rows(r, p))))
-            .collect();
-        dglfmt::save_tensor_dict(&dir.join("orig_eids.dgl"), &oeids)?;
-    }
+            // Node data.
+            let mut nid: Vec<i64> = (lo..hi).collect();
+            nid.extend_from_slice(&halo);
+            let mut inner_node = vec![1u8; n_inner];
+            inner_node.resize(n_local, 0);
+            let lookup = RangeLookup::new(&nodes.map, num_parts);
+            let mut ntype_ids = Vec::new();
+            if hetero {
+                ntype_ids.reserve(n_local);
+                for t in 0..nt {
+                    let [a, b] = nodes.map[t][p];
+                    ntype_ids.resize(ntype_ids.len() + (b - a) as usize, t as i32);
+                }
+                ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h as u64).1 as i32));
+            }
+            let mut part_id = Vec::new();
+            if num_parts > 1 {
+                part_id.reserve(n_local);
+                part_id.resize(n_inner, p as i64);
+                part_id.extend(halo.iter().map(|&h| lookup.locate(h as u64).0 as i64));
+            }
+            let mut ndata = vec![
+                NamedArray::new("_ID", ArrayRef::slice(&nid)),
+                NamedArray::new("inner_node", ArrayRef::slice(&inner_node)),
+            ];
+            if hetero {
+                ndata.push(NamedArray::new("_TYPE", ArrayRef::slice(&ntype_ids)));
+            }
+            if num_parts > 1 {
+                ndata.push(NamedArray::new("part_id", ArrayRef::slice(&part_id)));
+            }
+            // Edge data.
+            let eid: Vec<i64> = (estart as i64..(estart as usize + n_edges) as i64).collect();
+            let inner_edge = vec![1u8; n_edges];
+            let mut edata = vec![
+                NamedArray::new("_ID", ArrayRef::slice(&eid)),
+                NamedArray::new("inner_edge", ArrayRef::slice(&inner_edge)),
+            ];
+            if hetero {
+                edata.push(NamedArray::new("_TYPE", ArrayRef::slice(&etype)));
+            }
+            let graph = GraphRef {
+                ntypes: vec!["_N"],
+                num_nodes: vec![n_local as u64],
+                relations: vec![RelationRef {
+                    name: "_E",
+                    src_type: 0,
+                    dst_type: 0,
+                    src: Ids::I64(&src),
+                    dst: Ids::I64(&dst),
+                }],
+                node_data: vec![ndata],
+                edge_data: vec![edata],
+                formats: if opts.write_csc {
+                    Formats::COO_CSC
+                } else {
+                    Formats::COO
+                },
+            };
+            dglfmt::save_graph(&dir.join("graph.dgl"), &graph)?;
+            Ok(halo.len() as u64)
+        },
+        || -> Result<Vec<String>> {
+            // node_feat.dgl
+            let mut omitted = Vec::new();
+            let mut nfeat = Vec::new();
+            for (t, name) in g.ntypes.iter().enumerate() {
+                let rows = nodes.part_rows(t, p);
+                for d in &g.node_data[t] {
+                    push_feature(
+                        &mut nfeat,
+                        &mut omitted,
+                        format!("{name}/{}", d.name),
+                        ArrayRef::gather(&d.tensor, Ids::U32(rows)),
+                        p,
+                    );
+                }
+            }
+            dglfmt::save_tensor_dict(&dir.join("node_feat.dgl"), &nfeat)?;
+
+            // edge_feat.dgl; hard negatives are converted per partition slice.
+            let mut converted: Vec<(String, Tensor)> = Vec::new();
+            for (r, et) in g.etypes.iter().enumerate() {
+                let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
+                if hns.is_empty() {
+                    continue;
+                }
+                let dt = g.ntype_index(&et.dst).unwrap_or(0);
+                let rows: Vec<usize> = edges.part_rows(r, p).iter().map(|e| e as usize).collect();
+                for d in g.edge_data[r].iter().filter(|d| hns.contains(&d.name)) {
+                    let key = format!("{}/{}", et.colon_key(), d.name);
+                    let t = remap_hard_negatives(
+                        &d.tensor.gather_rows(&rows),
+                        &nodes.new_id[dt],
+                        &key,
+                    )?;
+                    converted.push((key, t));
+                }
+            }
+            let mut efeat = Vec::new();
+            for (r, et) in g.etypes.iter().enumerate() {
+                let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
+                for d in &g.edge_data[r] {
+                    let key = format!("{}/{}", et.colon_key(), d.name);
+                    let a = if hns.contains(&d.name) {
+                        match converted.iter().find(|(k, _)| *k == key) {
+                            Some((_, t)) => ArrayRef::tensor(t),
+                            None => continue,
+                        }
+                    } else {
+                        ArrayRef::gather(&d.tensor, edges.part_rows(r, p))
+                    };
+                    push_feature(&mut efeat, &mut omitted, key, a, p);
+                }
+            }
+            dglfmt::save_tensor_dict(&dir.join("edge_feat.dgl"), &efeat)?;
+
+            if opts.write_orig_ids {
+                let onids: Vec<NamedArray> = g
+                    .ntypes
+                    .iter()
+                    .enumerate()
+                    .map(|(t, n)| {
+                        NamedArray::new(n.clone(), ArrayRef::ids(Ids::U32(nodes.part_rows(t, p))))
+                    })
+                    .collect();
+                dglfmt::save_tensor_dict(&dir.join("orig_nids.dgl"), &onids)?;
+                let oeids: Vec<NamedArray> = g
+                    .etypes
+                    .iter()
+                    .enumerate()
+                    .map(|(r, e)| {
+                        NamedArray::new(e.colon_key(), ArrayRef::ids(edges.part_rows(r, p)))
+                    })
+                    .collect();
+                dglfmt::save_tensor_dict(&dir.join("orig_eids.dgl"), &oeids)?;
+            }
+            Ok(omitted)
+        },
+    );
+    let (halo_nodes, omitted) = (halo_nodes?, omitted?);
 
     let inner_nodes = (0..nt)
         .map(|t| nodes.pstart[t][p + 1] - nodes.pstart[t][p])
@@ -879,6 +889,14 @@ fn write_partition(
 
 #[cfg(test)]
 mod tests {
+    /// Test options: also write CSC, so the invariant checks cover both formats.
+    fn opts_csc(name: &str, method: &str) -> DistDglOptions {
+        DistDglOptions {
+            write_csc: true,
+            ..DistDglOptions::new(name, method)
+        }
+    }
+
     use super::*;
     use crate::graph::{CanonicalEtype, EdgeList, NamedTensor};
 
@@ -1223,8 +1241,7 @@ mod tests {
         for parts in 1..=4 {
             let dir = tempfile::tempdir().unwrap();
             let asg = assign(&g, parts);
-            let layout =
-                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap();
+            let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap();
             assert_eq!(layout.total_nodes(), 9);
             assert_eq!(layout.total_edges(), g.total_edges());
             check_output(dir.path(), &g, &asg, &layout);
@@ -1237,8 +1254,7 @@ mod tests {
         for parts in 1..=4 {
             let dir = tempfile::tempdir().unwrap();
             let asg = assign(&g, parts);
-            let layout =
-                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("homo", "metis")).unwrap();
+            let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("homo", "metis")).unwrap();
             check_output(dir.path(), &g, &asg, &layout);
         }
     }
@@ -1248,8 +1264,7 @@ mod tests {
         let g = hetero_graph();
         let dir = tempfile::tempdir().unwrap();
         let asg = Assignment::single(&g.num_nodes);
-        let layout =
-            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "None")).unwrap();
+        let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "None")).unwrap();
         for m in pt_tensors(&dir.path().join("node_mapping.pt"))
             .iter()
             .chain(&pt_tensors(&dir.path().join("edge_mapping.pt")))
@@ -1268,8 +1283,7 @@ mod tests {
         let g = hetero_graph();
         let dir = tempfile::tempdir().unwrap();
         let asg = Assignment::single(&g.num_nodes);
-        let layout =
-            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "metis")).unwrap();
+        let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "metis")).unwrap();
         let text = std::fs::read_to_string(&layout.config_path).unwrap();
         // Generated with Python: json.dump({...same dict...}, f, indent=4)
         let want = r#"{
@@ -1346,7 +1360,7 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
-                write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap()
+                write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap()
             });
             let mut files = Vec::new();
             for f in [
@@ -1369,28 +1383,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut asg = assign(&g, 2);
         asg.node_part[1][0] = 5;
-        let err =
-            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("toy", "random")).unwrap_err();
+        let err = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap_err();
         assert!(err.to_string().contains("partition 5"), "{err}");
         let mut g2 = hetero_graph();
         g2.edges[0].dst[0] = 99;
-        let err = write_distdgl(
-            dir.path(),
-            &g2,
-            &assign(&g2, 2),
-            &DistDglOptions::new("toy", "random"),
-        )
-        .unwrap_err();
+        let err = write_distdgl(dir.path(), &g2, &assign(&g2, 2), &opts_csc("toy", "random"))
+            .unwrap_err();
         assert!(err.to_string().contains("node ID 99"), "{err}");
         let mut g3 = hetero_graph();
         g3.ntypes[0] = "it/em".into();
-        let err = write_distdgl(
-            dir.path(),
-            &g3,
-            &assign(&g3, 2),
-            &DistDglOptions::new("toy", "random"),
-        )
-        .unwrap_err();
+        let err = write_distdgl(dir.path(), &g3, &assign(&g3, 2), &opts_csc("toy", "random"))
+            .unwrap_err();
         assert!(err.to_string().contains("it/em"), "{err}");
     }
 
@@ -1402,8 +1405,7 @@ mod tests {
             node_part: vec![vec![0, 2, 0, 2, 0, 2, 0]],
         };
         let dir = tempfile::tempdir().unwrap();
-        let layout =
-            write_distdgl(dir.path(), &g, &asg, &DistDglOptions::new("homo", "random")).unwrap();
+        let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("homo", "random")).unwrap();
         assert_eq!(layout.parts[1].total_inner_nodes(), 0);
         assert_eq!(layout.parts[1].omitted_features, ["_N/feat", "_N:_E:_N/ew"]);
         assert!(layout.parts[0].omitted_features.is_empty());
