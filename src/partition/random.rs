@@ -38,6 +38,7 @@ fn permutation_stream(t: usize) -> u64 {
 /// `num_parts == 0` is treated as 1.
 pub fn random_partition(g: &Graph, num_parts: u32, seed: u64) -> Assignment {
     let p = num_parts.max(1);
+    let t0 = std::time::Instant::now();
     if p == 1 {
         return Assignment::single(&g.num_nodes);
     }
@@ -68,6 +69,11 @@ pub fn random_partition(g: &Graph, num_parts: u32, seed: u64) -> Assignment {
             parts
         })
         .collect();
+    log::info!(
+        "random partition: {} nodes into {p} parts in {:.3}s",
+        g.total_nodes(),
+        t0.elapsed().as_secs_f64()
+    );
     Assignment {
         num_parts: p,
         node_part,

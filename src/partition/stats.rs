@@ -104,6 +104,7 @@ fn add_vec(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
 /// `≤ HALO_BITSET_BUDGET` for HALO bitsets plus `O(P · (T + R))` counters.
 pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
     let p = asg.num_parts.max(1) as usize;
+    let t0 = std::time::Instant::now();
     let offsets = homogeneous_offsets(&g.num_nodes);
     let n_total = *offsets.last().unwrap_or(&0);
 
@@ -203,6 +204,10 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
         })
         .collect::<Vec<_>>();
     let num_edges = g.total_edges();
+    log::info!(
+        "partition stats: {n_total} nodes, {num_edges} edges, {p} parts in {:.3}s",
+        t0.elapsed().as_secs_f64()
+    );
     PartitionStats {
         num_parts: p as u32,
         num_nodes: n_total,
