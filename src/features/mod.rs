@@ -43,6 +43,7 @@ use arrow::array::ArrayRef;
 
 mod categorical;
 mod column;
+mod fast;
 mod hard_negative;
 mod numeric;
 mod rank_gauss;
@@ -149,6 +150,11 @@ pub fn compute_feature(
             separator,
             truncate_dim,
         } => {
+            if separator.is_none() && truncate_dim.is_none() && dtype == DType::F32 && ncols == 1 {
+                if let Some(t) = fast::plain_f32(spec, files, ctx, &rows)? {
+                    return finish(spec, t, learned);
+                }
+            }
             let plans = (0..ncols)
                 .map(|c| numeric::fit_noop(spec, files, c, separator.as_deref(), *truncate_dim))
                 .collect::<Result<Vec<_>>>()?;
@@ -163,12 +169,12 @@ pub fn compute_feature(
             if multi && (max_val.is_none() || min_val.is_none()) {
                 return Err(Error::config(
                     format!("{}.transform", spec.json_path),
-                    "max_val and min_val for max_min_norm feature transformation is needed when                      feature_col lists several columns (the same values apply to every column)",
+                    "max_val and min_val for max_min_norm feature transformation is needed when feature_col lists several columns (the same values apply to every column)",
                 ));
             }
             if multi {
                 log::warn!(
-                    "{}: max_min_norm on {ncols} columns applies the same max_val/min_val to                      every column",
+                    "{}: max_min_norm on {ncols} columns applies the same max_val/min_val to every column",
                     spec.json_path
                 );
             }
@@ -231,7 +237,7 @@ pub fn compute_feature(
         } => {
             if multi {
                 log::warn!(
-                    "{}: bucket_numerical on {ncols} columns uses the same range and bucket_cnt                      for every column",
+                    "{}: bucket_numerical on {ncols} columns uses the same range and bucket_cnt for every column",
                     spec.json_path
                 );
             }

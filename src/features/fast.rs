@@ -1,0 +1,268 @@
+//! Fast path of the no-op transform for the common case: one column of float32 / float64 /
+//! int64 scalars or fixed-size float32 vectors (e.g. precomputed embeddings in Parquet), no
+//! nulls, float32 output. Values are copied straight from the Arrow buffers into the output
+//! (one rayon task per slice of rows), skipping the general path's f64 staging matrix.
+//! Results are identical to the general path (same casts, same NaN/Inf check and message).
+//!
+//! # Memory
+//! Only the output tensor.
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, Float32Type, Float64Type, Int64Type};
+use rayon::prelude::*;
+
+use super::column::nan_msg;
+use super::{FeatureCtx, Part};
+use crate::config::plan::FeatureSpec;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+enum Src<'a> {
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    I64(&'a [i64]),
+}
+
+/// The values of one slice as a flat buffer with `width` values per row, if the fast path
+/// applies to it.
+fn flat(arr: &dyn Array) -> Option<(Src<'_>, usize)> {
+    if arr.null_count() > 0 {
+        return None;
+    }
+    match arr.data_type() {
+        DataType::Float32 => Some((Src::F32(arr.as_primitive::<Float32Type>().values()), 1)),
+        DataType::Float64 => Some((Src::F64(arr.as_primitive::<Float64Type>().values()), 1)),
+        DataType::Int64 => Some((Src::I64(arr.as_primitive::<Int64Type>().values()), 1)),
+        DataType::FixedSizeList(f, d) if *f.data_type() == DataType::Float32 && *d > 0 => {
+            let l = arr.as_fixed_size_list();
+            let d = *d as usize;
+            let vals = l.values();
+            if vals.null_count() > 0 {
+                return None;
+            }
+            let v = vals.as_primitive::<Float32Type>().values();
+            let start = l.value_offset_at(0);
+            let end = start + l.len() * d;
+            (end <= v.len()).then(|| (Src::F32(&v[start..end]), d))
+        }
+        _ => None,
+    }
+}
+
+/// `Some(tensor)` when every slice qualifies (same width), `None` to use the general path.
+pub(crate) fn plain_f32(
+    spec: &FeatureSpec,
+    parts: &[Part<'_>],
+    ctx: &FeatureCtx<'_>,
+    rows: &[usize],
+) -> Result<Option<Tensor>> {
+    let mut srcs = Vec::with_capacity(parts.len());
+    let mut width = None;
+    for p in parts {
+        if p.rows == 0 {
+            srcs.push(None);
+            continue;
+        }
+        let Some((src, w)) = flat(p.columns[0].as_ref()) else {
+            return Ok(None);
+        };
+        if *width.get_or_insert(w) != w {
+            return Ok(None);
+        }
+        srcs.push(Some(src));
+    }
+    let Some(width) = width else { return Ok(None) };
+    let total: usize = rows.iter().sum();
+    let mut out = vec![0f32; total * width];
+    let mut slots = Vec::with_capacity(parts.len());
+    let mut rest = out.as_mut_slice();
+    for &n in rows {
+        let (slot, tail) = rest.split_at_mut(n * width);
+        slots.push(slot);
+        rest = tail;
+    }
+    slots
+        .into_par_iter()
+        .zip(srcs.par_iter())
+        .zip(parts.par_iter())
+        .try_for_each(|((slot, src), part)| {
+            // Validation looks at the input values, like the general path.
+            let bad = match src {
+                None => None,
+                Some(Src::F32(v)) => {
+                    slot.copy_from_slice(v);
+                    ctx.validate
+                        .then(|| v.iter().position(|x| !x.is_finite()))
+                        .flatten()
+                }
+                Some(Src::F64(v)) => {
+                    slot.iter_mut()
+                        .zip(v.iter())
+                        .for_each(|(o, &x)| *o = x as f32);
+                    ctx.validate
+                        .then(|| v.iter().position(|x| !x.is_finite()))
+                        .flatten()
+                }
+                Some(Src::I64(v)) => {
+                    slot.iter_mut()
+                        .zip(v.iter())
+                        .for_each(|(o, &x)| *o = x as f32);
+                    None
+                }
+            };
+            match bad {
+                Some(i) => Err(part
+                    .loc(&spec.columns[0])
+                    .err(i / width, nan_msg(&spec.columns[0]))),
+                None => Ok(()),
+            }
+        })?;
+    Ok(Some(Tensor::from_vec(vec![total, width], out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, Float64Array};
+    use arrow::datatypes::Field;
+
+    use crate::config::plan::{FeatureSpec, Transform};
+    use crate::features::{compute_feature, FeatureCtx, FileColumns};
+
+    fn spec(truncate: Option<usize>) -> FeatureSpec {
+        FeatureSpec {
+            json_path: "nodes[0].features[0]".into(),
+            columns: vec!["v".into()],
+            name: "v".into(),
+            out_dtype: None,
+            transform: Transform::Noop {
+                separator: None,
+                truncate_dim: truncate,
+            },
+            feature_dim: None,
+        }
+    }
+
+    fn vectors(vals: Vec<f32>, d: i32) -> ArrayRef {
+        let f = Arc::new(Field::new(
+            "item",
+            arrow::datatypes::DataType::Float32,
+            true,
+        ));
+        Arc::new(FixedSizeListArray::new(
+            f,
+            d,
+            Arc::new(Float32Array::from(vals)),
+            None,
+        ))
+    }
+
+    /// The fast path (no truncate_dim) equals the general path (truncate_dim = full width).
+    #[test]
+    fn fast_equals_general() {
+        let p = std::path::Path::new("x.parquet");
+        let ctx = FeatureCtx {
+            validate: true,
+            dst_ids: None,
+        };
+        let cols: Vec<ArrayRef> = vec![
+            vectors((0..60).map(|i| i as f32 * 0.25 - 3.0).collect(), 3),
+            Arc::new(Float64Array::from(vec![1.5, -2.0, 1e10])),
+        ];
+        for (col, d) in cols.into_iter().zip([3usize, 1]) {
+            let files = [
+                FileColumns {
+                    path: p,
+                    columns: vec![col.slice(0, col.len() / 2)],
+                },
+                FileColumns {
+                    path: p,
+                    columns: vec![col.slice(col.len() / 2, col.len() - col.len() / 2)],
+                },
+            ];
+            let fast = compute_feature(&spec(None), &files, &ctx).unwrap();
+            let general = if d > 1 {
+                compute_feature(&spec(Some(d)), &files, &ctx).unwrap()
+            } else {
+                fast_general_scalar(&files)
+            };
+            assert_eq!(
+                fast.tensors[0].tensor.bytes(),
+                general.tensors[0].tensor.bytes()
+            );
+            assert_eq!(
+                fast.tensors[0].tensor.shape,
+                general.tensors[0].tensor.shape
+            );
+            assert_eq!(fast.feature_dim, vec![d]);
+        }
+    }
+
+    fn fast_general_scalar(files: &[FileColumns<'_>]) -> crate::features::FeatureOutput {
+        // Two columns force the general path; the first half of each row is column one.
+        let two: Vec<FileColumns<'_>> = files
+            .iter()
+            .map(|f| FileColumns {
+                path: f.path,
+                columns: vec![f.columns[0].clone(), f.columns[0].clone()],
+            })
+            .collect();
+        let mut s = spec(None);
+        s.columns = vec!["v".into(), "v".into()];
+        let out = compute_feature(
+            &s,
+            &two,
+            &FeatureCtx {
+                validate: true,
+                dst_ids: None,
+            },
+        )
+        .unwrap();
+        let t = &out.tensors[0].tensor;
+        let v: Vec<f32> = t
+            .as_slice::<f32>()
+            .unwrap()
+            .chunks(2)
+            .map(|c| c[0])
+            .collect();
+        crate::features::FeatureOutput {
+            tensors: vec![crate::graph::NamedTensor {
+                name: "v".into(),
+                tensor: crate::tensor::Tensor::from_vec(vec![v.len(), 1], v),
+            }],
+            learned: Default::default(),
+            feature_dim: vec![1],
+        }
+    }
+
+    #[test]
+    fn fast_path_reports_nan_row() {
+        let p = std::path::Path::new("x.parquet");
+        let col = vectors(vec![1.0, 2.0, 3.0, f32::NAN], 2);
+        let files = [FileColumns {
+            path: p,
+            columns: vec![col],
+        }];
+        let e = compute_feature(
+            &spec(None),
+            &files,
+            &FeatureCtx {
+                validate: true,
+                dst_ids: None,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("row 1") && e.contains("NaN"), "{e}");
+        let ok = compute_feature(
+            &spec(None),
+            &files,
+            &FeatureCtx {
+                validate: false,
+                dst_ids: None,
+            },
+        );
+        assert!(ok.is_ok());
+    }
+}
