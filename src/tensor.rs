@@ -85,10 +85,23 @@ impl DType {
     }
 }
 
-/// Read-only byte storage: owned, or a memory-mapped spill file.
+/// Read-only byte storage: owned bytes, an owned typed vector (kept as built, so building a
+/// tensor from `Vec<f32>` never copies), or a memory-mapped spill file.
 pub enum Bytes {
     Owned(Vec<u8>),
+    Typed(Box<dyn TypedStorage>),
     Mapped(memmap2::Mmap),
+}
+
+/// A typed vector viewed as bytes.
+pub trait TypedStorage: Send + Sync {
+    fn as_bytes(&self) -> &[u8];
+}
+
+impl<T: bytemuck::Pod + Send + Sync> TypedStorage for Vec<T> {
+    fn as_bytes(&self) -> &[u8] {
+        bytemuck::cast_slice(self)
+    }
 }
 
 impl Deref for Bytes {
@@ -96,6 +109,7 @@ impl Deref for Bytes {
     fn deref(&self) -> &[u8] {
         match self {
             Bytes::Owned(v) => v,
+            Bytes::Typed(t) => t.as_bytes(),
             Bytes::Mapped(m) => m,
         }
     }
@@ -105,6 +119,7 @@ impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Bytes::Owned(v) => write!(f, "Owned({} bytes)", v.len()),
+            Bytes::Typed(t) => write!(f, "Typed({} bytes)", t.as_bytes().len()),
             Bytes::Mapped(m) => write!(f, "Mapped({} bytes)", m.len()),
         }
     }
@@ -119,7 +134,7 @@ pub struct Tensor {
 }
 
 /// Element types that can be viewed as a [`Tensor`]'s storage.
-pub trait Element: bytemuck::Pod {
+pub trait Element: bytemuck::Pod + Send + Sync {
     const DTYPE: DType;
 }
 macro_rules! element {
@@ -148,13 +163,13 @@ impl Tensor {
             "shape/len mismatch"
         );
         let data = match bytemuck::allocation::try_cast_vec::<T, u8>(values) {
-            Ok(v) => v,
-            Err((_, v)) => bytemuck::cast_slice::<T, u8>(&v).to_vec(),
+            Ok(v) => Bytes::Owned(v),
+            Err((_, v)) => Bytes::Typed(Box::new(v)),
         };
         Tensor {
             dtype: T::DTYPE,
             shape,
-            data: Bytes::Owned(data),
+            data,
         }
     }
 
