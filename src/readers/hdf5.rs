@@ -343,3 +343,194 @@ impl Rows<'_> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::plan::FileFormat;
+    use arrow::array::{
+        Array, AsArray, Float16Array, Float32Array, Float64Array, Int64Array, Int8Array,
+        StringArray, UInt16Array,
+    };
+    use arrow::datatypes::DataType;
+    use half::f16;
+    use hdf5::types::{FixedAscii, VarLenUnicode};
+
+    fn write<T: H5Type>(f: &File, name: &str, shape: &[usize], values: &[T]) {
+        f.new_dataset::<T>()
+            .shape(shape.to_vec())
+            .create(name)
+            .unwrap()
+            .write_raw(values)
+            .unwrap();
+    }
+
+    fn cols(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn err(r: Result<(Vec<ArrayRef>, usize)>) -> String {
+        r.map(|_| ()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn one_d_numeric_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        {
+            let f = File::create(&p).unwrap();
+            write(&f, "i8", &[3], &[-1i8, 0, 7]);
+            write(&f, "i64", &[3], &[10i64, -20, 1 << 40]);
+            write(&f, "u16", &[3], &[1u16, 2, 65535]);
+            write(&f, "f32", &[3], &[0.5f32, -1.5, 2.25]);
+            write(&f, "f64", &[3], &[1e-300f64, 2.0, 3.0]);
+            write(&f, "f16", &[3], &[f16::from_f32(0.5), f16::ONE, f16::ZERO]);
+        }
+        let (a, rows) = read(&p, &cols(&["f64", "i8", "u16", "i64", "f32", "f16"])).unwrap();
+        assert_eq!(rows, 3);
+        let get = |i: usize| a[i].as_any();
+        let f64s = get(0).downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(f64s.values(), &[1e-300, 2.0, 3.0]);
+        assert_eq!(
+            get(1).downcast_ref::<Int8Array>().unwrap().values(),
+            &[-1, 0, 7]
+        );
+        assert_eq!(
+            get(2).downcast_ref::<UInt16Array>().unwrap().values(),
+            &[1, 2, 65535]
+        );
+        assert_eq!(
+            get(3).downcast_ref::<Int64Array>().unwrap().values(),
+            &[10, -20, 1 << 40]
+        );
+        assert_eq!(
+            get(4).downcast_ref::<Float32Array>().unwrap().values(),
+            &[0.5, -1.5, 2.25]
+        );
+        assert_eq!(
+            get(5).downcast_ref::<Float16Array>().unwrap().values(),
+            &[f16::from_f32(0.5), f16::ONE, f16::ZERO]
+        );
+        // Through the format-independent entry point, with a repeated column.
+        let t =
+            super::super::read_columns(&p, &FileFormat::Hdf5, &cols(&["i8", "f32", "i8"])).unwrap();
+        assert_eq!(t.num_rows, 3);
+        assert_eq!(t.columns.len(), 3);
+        assert_eq!(t.columns[2].data_type(), &DataType::Int8);
+        assert_eq!(
+            super::super::count_rows(&p, &FileFormat::Hdf5, "f16").unwrap(),
+            3
+        );
+    }
+
+    #[test]
+    fn two_d_floats_are_fixed_size_lists_in_row_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        let values: Vec<f32> = (0..15).map(|v| v as f32).collect();
+        let ids: Vec<i64> = (100..105).collect();
+        {
+            let f = File::create(&p).unwrap();
+            write(&f, "emb", &[5, 3], &values);
+            write(&f, "id", &[5], &ids);
+        }
+        // 2 rows per read: chunks [0,2), [2,4), [4,5).
+        for chunk in [Some(2), Some(1), Some(7), None] {
+            let (a, rows) = read_chunked(&p, &cols(&["emb", "id"]), chunk).unwrap();
+            assert_eq!(rows, 5);
+            let emb = a[0].as_fixed_size_list();
+            assert_eq!(emb.value_length(), 3);
+            assert_eq!(emb.len(), 5);
+            let flat = emb.values().as_primitive::<adt::Float32Type>();
+            assert_eq!(flat.values(), values.as_slice(), "chunk {chunk:?}");
+            let row3 = emb.value(3);
+            assert_eq!(
+                row3.as_primitive::<adt::Float32Type>().values(),
+                &[9.0, 10.0, 11.0]
+            );
+            assert_eq!(a[1].as_primitive::<adt::Int64Type>().values(), &ids[..]);
+        }
+    }
+
+    #[test]
+    fn strings_and_booleans() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        {
+            let f = File::create(&p).unwrap();
+            let vl: Vec<VarLenUnicode> = ["née", "", "b"]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect();
+            write(&f, "vl", &[3], &vl);
+            let fx: Vec<FixedAscii<5>> = ["ab", "cdefg", ""]
+                .iter()
+                .map(|s| FixedAscii::from_ascii(s).unwrap())
+                .collect();
+            write(&f, "fx", &[3], &fx);
+            write(&f, "b", &[3], &[true, false, true]);
+        }
+        let (a, _) = read_chunked(&p, &cols(&["vl", "fx", "b"]), Some(2)).unwrap();
+        let vl = a[0].as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(vl.iter().flatten().collect::<Vec<_>>(), ["née", "", "b"]);
+        let fx = a[1].as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(fx.iter().flatten().collect::<Vec<_>>(), ["ab", "cdefg", ""]);
+        let b = a[2].as_boolean();
+        assert_eq!(b.iter().flatten().collect::<Vec<_>>(), [true, false, true]);
+    }
+
+    #[test]
+    fn mismatched_lengths_name_the_datasets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        {
+            let f = File::create(&p).unwrap();
+            write(&f, "x", &[3], &[1.0f32, 2.0, 3.0]);
+            write(&f, "y", &[2, 2], &[1.0f32, 2.0, 3.0, 4.0]);
+        }
+        let e = err(read(&p, &cols(&["x", "y"])));
+        assert!(e.contains("a.h5"), "{e}");
+        assert!(
+            e.contains("'x' has 3 rows") && e.contains("'y' has 2 rows"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_dataset_lists_the_available_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        {
+            let f = File::create(&p).unwrap();
+            write(&f, "feat", &[1], &[1.0f32]);
+            write(&f, "label", &[1], &[1i64]);
+            f.create_group("grp").unwrap();
+        }
+        let e = err(read(&p, &cols(&["feat", "labels"])));
+        assert!(e.contains("dataset 'labels' not found"), "{e}");
+        assert!(e.contains("feat, label"), "{e}");
+        assert!(e.contains("groups: grp/"), "{e}");
+        let e = err(read(&p, &cols(&["grp"])));
+        assert!(e.contains("'grp' is not a dataset"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_shapes_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.h5");
+        {
+            let f = File::create(&p).unwrap();
+            write(&f, "cube", &[2, 1, 2], &[1.0f32, 2.0, 3.0, 4.0]);
+            let s: Vec<VarLenUnicode> = ["a", "b"].iter().map(|s| s.parse().unwrap()).collect();
+            write(&f, "s2", &[1, 2], &s);
+        }
+        let e = err(read(&p, &cols(&["cube"])));
+        assert!(e.contains("dataset 'cube' has shape [2, 1, 2]"), "{e}");
+        let e = err(read(&p, &cols(&["s2"])));
+        assert!(e.contains("2-D string dataset"), "{e}");
+        let q = dir.path().join("not.h5");
+        std::fs::write(&q, "id\n1\n").unwrap();
+        let e = err(read(&q, &cols(&["id"])));
+        assert!(e.contains("not a readable HDF5 file"), "{e}");
+    }
+}
