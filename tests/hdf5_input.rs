@@ -161,7 +161,8 @@ fn hdf5_missing_dataset_fails_with_the_available_ones() {
     let st = construct(&conf, &out);
     let stderr = String::from_utf8_lossy(&st.stderr);
     assert_eq!(st.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("user_feat_0.h5"), "{stderr}");
+    // Files are read in parallel: either file may be the one reported.
+    assert!(stderr.contains("user_feat_"), "{stderr}");
     assert!(
         stderr.contains("dataset 'embedding' not found; the file has datasets: emb, rank, score"),
         "{stderr}"
