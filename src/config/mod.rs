@@ -33,16 +33,11 @@ pub struct LoadOptions {
     /// Working directory: base of a relative `conf_file`, and the fallback base for relative
     /// input paths that do not exist next to the config (GraphStorm resolves against it).
     pub cwd: PathBuf,
-    /// Accept `hdf5` blocks (off until a reader exists: such configs fail with a clear message).
-    pub allow_hdf5: bool,
 }
 
 impl LoadOptions {
     pub fn new(cwd: impl Into<PathBuf>) -> LoadOptions {
-        LoadOptions {
-            cwd: cwd.into(),
-            allow_hdf5: false,
-        }
+        LoadOptions { cwd: cwd.into() }
     }
 }
 

@@ -16,7 +16,8 @@ pub enum FileFormat {
     Parquet,
     /// One JSON object per line (GraphStorm's deprecated `json` format).
     Json,
-    /// HDF5, one dataset per column (not readable yet: resolution fails with a clear message).
+    /// HDF5, one dataset per column (needs the `hdf5` cargo feature; without it resolution fails
+    /// with a message saying how to enable it).
     Hdf5,
 }
 

@@ -508,13 +508,24 @@ fn csv_separator_one_byte() {
     );
 }
 
+#[cfg(not(feature = "hdf5"))]
 #[test]
-fn hdf5_not_supported_yet() {
+fn hdf5_needs_the_feature() {
     assert_err(
         err_with(|c| c["nodes"][0]["format"]["name"] = json!("hdf5")),
         "nodes[0].format.name",
-        "not supported yet",
+        "built without HDF5 support",
     );
+}
+
+#[cfg(feature = "hdf5")]
+#[test]
+fn hdf5_blocks_resolve() {
+    let mut c = base();
+    c["nodes"][0]["format"] = json!({"name": "hdf5"});
+    let d = fixture();
+    let plan = load_in(d.path(), &c, &LoadOptions::new(d.path())).unwrap();
+    assert_eq!(plan.nodes[0].input.format, FileFormat::Hdf5);
 }
 
 #[test]
@@ -804,10 +815,7 @@ fn hard_negative_with_hdf5() {
     c["edges"][0]["features"] =
         json!([{"feature_col": "negs", "transform": {"name": "edge_dst_hard_negative"}}]);
     let d = fixture();
-    let opts = LoadOptions {
-        cwd: d.path().into(),
-        allow_hdf5: true,
-    };
+    let opts = LoadOptions::new(d.path());
     assert_err(
         config_err(load_in(d.path(), &c, &opts)),
         "edges[0].features[0].transform.name",

@@ -66,11 +66,11 @@ pub(crate) fn resolve(mut conf: Value, base_dir: &Path, opts: &LoadOptions) -> R
 
     let mut nodes = Vec::with_capacity(node_vals.len());
     for (i, v) in node_vals.iter().enumerate() {
-        nodes.push(resolve_node(v, i, bases, opts)?);
+        nodes.push(resolve_node(v, i, bases)?);
     }
     let mut edges = Vec::with_capacity(edge_vals.len());
     for (i, v) in edge_vals.iter().enumerate() {
-        edges.push(resolve_edge(v, i, bases, opts)?);
+        edges.push(resolve_edge(v, i, bases)?);
     }
 
     // §3.2 homogeneous detection: one node type over node blocks and one relation.
@@ -178,12 +178,7 @@ fn nonempty_str(v: Option<String>, path: &str, what: &str) -> Result<Option<Stri
     }
 }
 
-fn resolve_node(
-    v: &Value,
-    index: usize,
-    bases: Bases<'_>,
-    opts: &LoadOptions,
-) -> Result<NodeBlock> {
+fn resolve_node(v: &Value, index: usize, bases: Bases<'_>) -> Result<NodeBlock> {
     let path = format!("nodes[{index}]");
     let raw: RawNode = decode(v, &path)?;
     let node_type = nonempty_str(raw.node_type, &format!("{path}.node_type"), "node_type")?
@@ -202,7 +197,7 @@ fn resolve_node(
         bases,
     )?;
     let features = resolve_features(raw.features.as_deref(), &path, Kind::Node, &input, &labels)?;
-    check_hdf5(&input, &path, opts)?;
+    check_hdf5(&input, &path)?;
     Ok(NodeBlock {
         index,
         node_type,
@@ -213,12 +208,7 @@ fn resolve_node(
     })
 }
 
-fn resolve_edge(
-    v: &Value,
-    index: usize,
-    bases: Bases<'_>,
-    opts: &LoadOptions,
-) -> Result<EdgeBlock> {
+fn resolve_edge(v: &Value, index: usize, bases: Bases<'_>) -> Result<EdgeBlock> {
     let path = format!("edges[{index}]");
     let raw: RawEdge = decode(v, &path)?;
     let rp = format!("{path}.relation");
@@ -286,7 +276,7 @@ fn resolve_edge(
         bases,
     )?;
     let features = resolve_features(raw.features.as_deref(), &path, Kind::Edge, &input, &labels)?;
-    check_hdf5(&input, &path, opts)?;
+    check_hdf5(&input, &path)?;
     Ok(EdgeBlock {
         index,
         relation,
@@ -297,11 +287,12 @@ fn resolve_edge(
     })
 }
 
-fn check_hdf5(input: &InputFiles, path: &str, opts: &LoadOptions) -> Result<()> {
-    if input.format == FileFormat::Hdf5 && !opts.allow_hdf5 {
+/// `hdf5` blocks need a build with the `hdf5` cargo feature.
+fn check_hdf5(input: &InputFiles, path: &str) -> Result<()> {
+    if input.format == FileFormat::Hdf5 && !cfg!(feature = "hdf5") {
         return Err(Error::config(
             format!("{path}.format.name"),
-            "hdf5 input is not supported yet; convert the files to parquet",
+            crate::readers::HDF5_DISABLED,
         ));
     }
     Ok(())

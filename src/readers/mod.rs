@@ -1,8 +1,10 @@
-//! Table readers: CSV, Parquet and JSON-lines files → Arrow arrays of the requested columns.
+//! Table readers: CSV, Parquet, JSON-lines and HDF5 files → Arrow arrays of the requested
+//! columns.
 //!
 //! Each reader streams bounded `RecordBatch`es (at most [`BATCH_ROWS`] rows) from the arrow-rs
 //! crates and projects only the requested columns; [`read_columns`] concatenates the batches of
-//! one file into one array per column. Files of a block are read in parallel by the caller
+//! one file into one array per column. HDF5 (one dataset per column, cargo feature `hdf5`) reads
+//! bounded row hyperslabs straight into one array per column (see `hdf5.rs`). Files of a block are read in parallel by the caller
 //! (one rayon task per file) and kept in sorted file order.
 //!
 //! Type inference follows what GraphStorm's pandas/pyarrow readers produce where it matters:
@@ -26,6 +28,15 @@ use parquet::arrow::ProjectionMask;
 
 use crate::config::plan::FileFormat;
 use crate::error::{Error, Result};
+
+#[cfg(feature = "hdf5")]
+mod hdf5;
+
+/// Why an `hdf5` block cannot be read by a build without the `hdf5` feature.
+pub const HDF5_DISABLED: &str = "this graphprep was built without HDF5 support (cargo feature \
+     `hdf5`, on by default). Install the HDF5 library (Debian/Ubuntu: `apt-get install \
+     libhdf5-dev pkg-config`, or run `bash tests/setup_system.sh`) and rebuild without \
+     `--no-default-features`, or convert the files to Parquet";
 
 /// Rows per decoded batch.
 pub const BATCH_ROWS: usize = 64 * 1024;
@@ -83,13 +94,7 @@ pub fn read_columns(path: &Path, format: &FileFormat, columns: &[String]) -> Res
         FileFormat::Csv { separator } => read_csv(path, *separator, &unique)?,
         FileFormat::Parquet => read_parquet(path, &unique)?,
         FileFormat::Json => read_json(path, &unique)?,
-        FileFormat::Hdf5 => {
-            return Err(Error::input(
-                path,
-                "HDF5 input is not supported yet; convert the datasets to Parquet \
-                 (e.g. pyarrow.parquet.write_table) and set format.name to \"parquet\"",
-            ))
-        }
+        FileFormat::Hdf5 => return read_hdf5(path, columns, &unique),
     };
     let num_rows = batches.iter().map(|b| b.num_rows()).sum();
     let mut out = Vec::with_capacity(columns.len());
@@ -113,6 +118,28 @@ pub fn read_columns(path: &Path, format: &FileFormat, columns: &[String]) -> Res
         columns: out,
         num_rows,
     })
+}
+
+/// HDF5: the file's arrays are already whole columns; repeat them in request order.
+#[cfg(feature = "hdf5")]
+fn read_hdf5(path: &Path, columns: &[String], unique: &[String]) -> Result<FileTable> {
+    let (arrays, num_rows) = hdf5::read(path, unique)?;
+    let columns = columns
+        .iter()
+        .map(|c| {
+            let i = unique
+                .iter()
+                .position(|u| u == c)
+                .expect("deduplicated above");
+            arrays[i].clone()
+        })
+        .collect();
+    Ok(FileTable { columns, num_rows })
+}
+
+#[cfg(not(feature = "hdf5"))]
+fn read_hdf5(path: &Path, _columns: &[String], _unique: &[String]) -> Result<FileTable> {
+    Err(Error::input(path, HDF5_DISABLED))
 }
 
 /// CSV: header row, `separator`, types inferred over the whole file.
@@ -254,6 +281,8 @@ pub fn count_rows(path: &Path, format: &FileFormat, any_column: &str) -> Result<
                 .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
             Ok(b.metadata().file_metadata().num_rows() as usize)
         }
+        #[cfg(feature = "hdf5")]
+        FileFormat::Hdf5 => hdf5::count_rows(path, any_column),
         _ => Ok(read_columns(path, format, &[any_column.to_string()])?.num_rows),
     }
 }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the system libraries graphprep links against: libhdf5 (for the default `hdf5` cargo
+# feature) and pkg-config (how the build finds it). Idempotent: does nothing when
+# `pkg-config --exists hdf5` succeeds. As root on Debian/Ubuntu it runs apt-get; otherwise it
+# prints the command to run and exits 1. To build without HDF5 input instead:
+# `cargo build --no-default-features`.
+set -euo pipefail
+
+if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists hdf5; then
+    exit 0
+fi
+
+cmd="apt-get update && apt-get install -y libhdf5-dev pkg-config"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup_system.sh: installing libhdf5-dev and pkg-config" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends libhdf5-dev pkg-config
+    exit 0
+fi
+
+cat >&2 <<MSG
+setup_system.sh: the HDF5 library (libhdf5-dev) and pkg-config are needed to build graphprep
+with its default features. Install them as root:
+
+    sudo sh -c '$cmd'
+
+(other systems: Fedora 'dnf install hdf5-devel pkgconf', macOS 'brew install hdf5 pkg-config'),
+or build without HDF5 input: cargo build --no-default-features
+MSG
+exit 1
