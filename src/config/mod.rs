@@ -18,6 +18,7 @@ pub mod raw;
 pub mod validate;
 
 mod files;
+mod hf_model;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +36,10 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
     /// Accept `hdf5` blocks (off until a reader exists: such configs fail with a clear message).
     pub allow_hdf5: bool,
+    /// Local Hugging Face hub cache, where `tokenize_hf` looks up model names
+    /// (`HF_HUB_CACHE`, else `HF_HOME/hub`, else `XDG_CACHE_HOME/huggingface/hub`, else
+    /// `~/.cache/huggingface/hub`; read from the environment by [`LoadOptions::new`]).
+    pub hf_hub_cache: Option<PathBuf>,
 }
 
 impl LoadOptions {
@@ -42,6 +47,7 @@ impl LoadOptions {
         LoadOptions {
             cwd: cwd.into(),
             allow_hdf5: false,
+            hf_hub_cache: hf_model::hub_cache_from_env(|k| std::env::var(k).ok()),
         }
     }
 }

@@ -807,6 +807,7 @@ fn hard_negative_with_hdf5() {
     let opts = LoadOptions {
         cwd: d.path().into(),
         allow_hdf5: true,
+        hf_hub_cache: None,
     };
     assert_err(
         config_err(load_in(d.path(), &c, &opts)),

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::tensor::DType;
 
 use super::files::{resolve_files, string_or_list, Bases};
+use super::hf_model;
 use super::plan::{
     CustomSplit, EdgeBlock, FeatureSpec, FileFormat, InputFiles, LabelSpec, NodeBlock, Plan, Split,
     TaskType, Transform,
@@ -39,6 +40,10 @@ pub const DEFAULT_MASK_NAMES: [&str; 3] = ["train_mask", "val_mask", "test_mask"
 pub const DEFAULT_SPLIT_PCT: [f64; 3] = [0.8, 0.1, 0.1];
 /// Output names of `tokenize_hf` (fixed, not prefixed by `feature_name`).
 pub const TOKENIZE_OUTPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
+
+/// Where local files named by transforms are looked up (the config's folder and working
+/// directory, and the load options with the Hugging Face cache).
+type Env<'a> = (Bases<'a>, &'a LoadOptions);
 
 /// Node or edge block, for rules that differ between the two.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -201,7 +206,14 @@ fn resolve_node(
         id_col.is_some(),
         bases,
     )?;
-    let features = resolve_features(raw.features.as_deref(), &path, Kind::Node, &input, &labels)?;
+    let features = resolve_features(
+        raw.features.as_deref(),
+        &path,
+        Kind::Node,
+        &input,
+        &labels,
+        (bases, opts),
+    )?;
     check_hdf5(&input, &path, opts)?;
     Ok(NodeBlock {
         index,
@@ -285,7 +297,14 @@ fn resolve_edge(
         id_cols.is_some(),
         bases,
     )?;
-    let features = resolve_features(raw.features.as_deref(), &path, Kind::Edge, &input, &labels)?;
+    let features = resolve_features(
+        raw.features.as_deref(),
+        &path,
+        Kind::Edge,
+        &input,
+        &labels,
+        (bases, opts),
+    )?;
     check_hdf5(&input, &path, opts)?;
     Ok(EdgeBlock {
         index,
@@ -391,6 +410,7 @@ fn resolve_features(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    env: Env<'_>,
 ) -> Result<Vec<FeatureSpec>> {
     let mut out = Vec::new();
     for (i, v) in vals.unwrap_or_default().iter().enumerate() {
@@ -400,6 +420,7 @@ fn resolve_features(
             kind,
             input,
             labels,
+            env,
         )?);
     }
     Ok(out)
@@ -453,6 +474,7 @@ fn resolve_feature(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    env: Env<'_>,
 ) -> Result<FeatureSpec> {
     let raw: RawFeature = decode(v, fp)?;
     // Transform object: name first, then the options that name accepts.
@@ -582,7 +604,15 @@ fn resolve_feature(
     };
 
     let multi = columns.len() > 1;
-    let transform = build_transform(&tname, traw, &raw, fp, &tp, kind, input, labels)?;
+    if multi && tname == "tokenize_hf" {
+        // Checked before the transform options, so that no tokenizer is looked up.
+        return Err(Error::config(
+            format!("{tp}.name"),
+            "tokenize_hf does not support multiple columns in feature_col; use one feature per \
+             column",
+        ));
+    }
+    let transform = build_transform(&tname, traw, &raw, fp, &tp, kind, input, labels, env)?;
     // Multi-column rules (§2.4).
     if multi {
         let np = format!("{tp}.name");
@@ -591,13 +621,6 @@ fn resolve_feature(
                 return Err(Error::config(
                     np,
                     "to_categorical does not support multiple columns in feature_col; use one \
-                     feature per column",
-                ))
-            }
-            Transform::TokenizeHf { .. } => {
-                return Err(Error::config(
-                    np,
-                    "tokenize_hf does not support multiple columns in feature_col; use one \
                      feature per column",
                 ))
             }
@@ -649,6 +672,7 @@ fn build_transform(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    (bases, opts): Env<'_>,
 ) -> Result<Transform> {
     let opt = |k: &str| format!("{tp}.{k}");
     let missing = |k: &str, what: &str| {
@@ -805,9 +829,12 @@ fn build_transform(
                 .ok_or_else(|| missing("max_seq_length", "an integer"))?;
             let max_seq_length = as_usize(msl, &opt("max_seq_length"), "max_seq_length", 1)?;
             if tname == "tokenize_hf" {
+                let tokenizer =
+                    hf_model::resolve_tokenizer(&bert_model, &opt("bert_model"), bases, opts)?;
                 Transform::TokenizeHf {
                     bert_model,
                     max_seq_length,
+                    tokenizer,
                 }
             } else {
                 let infer_batch_size = match &t.infer_batch_size {
