@@ -819,10 +819,15 @@ fn build_transform(
             }
         }
         "tokenize_hf" | "bert_hf" => {
-            let bert_model = match &t.bert_model {
-                Some(m) if !m.is_empty() => m.clone(),
-                _ => return Err(missing("bert_model", "a Hugging Face model name")),
-            };
+            let bert_model =
+                match &t.bert_model {
+                    Some(m) if !m.is_empty() => m.clone(),
+                    _ => return Err(missing(
+                        "bert_model",
+                        "a tokenizer.json file, a folder with one, or a Hugging Face model name \
+                         in the local cache",
+                    )),
+                };
             let msl = t
                 .max_seq_length
                 .as_ref()

@@ -174,8 +174,8 @@ pub(crate) fn compute(
                 let text = strings.get(r).ok_or_else(|| {
                     loc.err(
                         r,
-                        "missing value; tokenize_hf needs a string in every row (use \"\" for \
-                         no text)",
+                        "missing value; tokenize_hf needs a string in every row (an empty \
+                         CSV field is a missing value)",
                     )
                 })?;
                 let enc = tok
