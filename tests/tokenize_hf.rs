@@ -26,7 +26,11 @@ fn write_input(dir: &Path, bert_model: &str) -> PathBuf {
     )
     .unwrap();
     std::fs::write(dir.join("cites.csv"), "src,dst\n0,1\n1,2\n2,3\n3,4\n4,0\n").unwrap();
-    std::fs::write(dir.join("writes.csv"), "author,paper\nann,0\nann,3\nbob,4\n").unwrap();
+    std::fs::write(
+        dir.join("writes.csv"),
+        "author,paper\nann,0\nann,3\nbob,4\n",
+    )
+    .unwrap();
     let conf = serde_json::json!({
         "version": "gconstruct-v0.1",
         "nodes": [{"node_type": "paper", "files": "papers.csv", "format": {"name": "csv"},
