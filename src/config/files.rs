@@ -123,7 +123,7 @@ fn sorted(mut files: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// Finds an existing path for `entry`: absolute as is; else config dir, then cwd.
-fn locate(entry: &str, bases: Bases<'_>) -> Option<PathBuf> {
+pub(crate) fn locate(entry: &str, bases: Bases<'_>) -> Option<PathBuf> {
     let p = Path::new(entry);
     if p.is_absolute() {
         return p.exists().then(|| p.to_path_buf());

@@ -18,6 +18,7 @@ pub mod raw;
 pub mod validate;
 
 mod files;
+mod hf_model;
 
 use std::path::{Path, PathBuf};
 
@@ -33,11 +34,18 @@ pub struct LoadOptions {
     /// Working directory: base of a relative `conf_file`, and the fallback base for relative
     /// input paths that do not exist next to the config (GraphStorm resolves against it).
     pub cwd: PathBuf,
+    /// Local Hugging Face hub cache, where `tokenize_hf` looks up model names
+    /// (`HF_HUB_CACHE`, else `HF_HOME/hub`, else `XDG_CACHE_HOME/huggingface/hub`, else
+    /// `~/.cache/huggingface/hub`; read from the environment by [`LoadOptions::new`]).
+    pub hf_hub_cache: Option<PathBuf>,
 }
 
 impl LoadOptions {
     pub fn new(cwd: impl Into<PathBuf>) -> LoadOptions {
-        LoadOptions { cwd: cwd.into() }
+        LoadOptions {
+            cwd: cwd.into(),
+            hf_hub_cache: hf_model::hub_cache_from_env(|k| std::env::var(k).ok()),
+        }
     }
 }
 

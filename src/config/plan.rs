@@ -73,6 +73,8 @@ pub enum Transform {
     TokenizeHf {
         bert_model: String,
         max_seq_length: usize,
+        /// The local tokenizer files `bert_model` resolved to.
+        tokenizer: HfTokenizer,
     },
     BertHf {
         bert_model: String,
@@ -85,6 +87,21 @@ pub enum Transform {
     Tabular {
         target_col: Option<String>,
     },
+}
+
+/// A Hugging Face tokenizer on this machine (`tokenize_hf`'s resolved `bert_model`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HfTokenizer {
+    /// The `tokenizer.json` file.
+    pub tokenizer_file: PathBuf,
+    /// `hidden_size` of the model's `config.json` next to it, when present.
+    pub hidden_size: Option<usize>,
+    /// `pad_token` of `tokenizer_config.json`, when present.
+    pub pad_token: Option<String>,
+    /// `padding_side: "left"` in `tokenizer_config.json` (default right).
+    pub pad_left: bool,
+    /// `truncation_side: "left"` in `tokenizer_config.json` (default right).
+    pub truncate_left: bool,
 }
 
 impl Transform {

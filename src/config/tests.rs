@@ -755,6 +755,115 @@ fn multi_column_tokenize() {
     );
 }
 
+/// A tokenize_hf feature with `bert_model`, loaded with the hub cache `cache`.
+fn tokenize_plan(dir: &Path, bert_model: &str, cache: Option<&Path>) -> Result<Plan> {
+    let mut c = base();
+    feature(json!({"feature_col": "t", "feature_name": "ignored",
+        "transform": {"name": "tokenize_hf", "bert_model": bert_model, "max_seq_length": 4}}))(
+        &mut c,
+    );
+    let mut opts = LoadOptions::new(dir);
+    opts.hf_hub_cache = cache.map(Path::to_path_buf);
+    load_in(dir, &c, &opts)
+}
+
+fn tokenizer_of(p: &Plan) -> crate::config::plan::HfTokenizer {
+    match &p.nodes[0].features[0].transform {
+        Transform::TokenizeHf {
+            max_seq_length: 4,
+            tokenizer,
+            ..
+        } => tokenizer.clone(),
+        t => panic!("unexpected {t:?}"),
+    }
+}
+
+#[test]
+fn tokenize_model_folder_file_and_cache() {
+    let d = fixture();
+    let tok = d.path().join("tok");
+    std::fs::create_dir(&tok).unwrap();
+    std::fs::write(tok.join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(tok.join("config.json"), r#"{"hidden_size": 768}"#).unwrap();
+    std::fs::write(
+        tok.join("tokenizer_config.json"),
+        r#"{"pad_token": {"content": "<pad>"}, "padding_side": "left"}"#,
+    )
+    .unwrap();
+    // A folder relative to the config, and the file itself.
+    for name in ["tok", "tok/tokenizer.json"] {
+        let t = tokenizer_of(&tokenize_plan(d.path(), name, None).unwrap());
+        assert_eq!(t.tokenizer_file, tok.join("tokenizer.json"));
+        assert_eq!(t.hidden_size, Some(768));
+        assert_eq!(t.pad_token.as_deref(), Some("<pad>"));
+        assert!(t.pad_left && !t.truncate_left);
+    }
+    // A hub name in the cache; DistilBERT's `dim` alias for hidden_size.
+    let cache = d.path().join("hub");
+    let snap = cache.join("models--org--tiny-bert/snapshots/abc");
+    std::fs::create_dir_all(&snap).unwrap();
+    std::fs::write(snap.join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(snap.join("config.json"), r#"{"dim": 32}"#).unwrap();
+    let t = tokenizer_of(&tokenize_plan(d.path(), "org/tiny-bert", Some(&cache)).unwrap());
+    assert_eq!(t.tokenizer_file, snap.join("tokenizer.json"));
+    assert_eq!(t.hidden_size, Some(32));
+    assert_eq!(t.pad_token, None);
+    // The runtime config keeps bert_model as written.
+    let p = tokenize_plan(d.path(), "org/tiny-bert", Some(&cache)).unwrap();
+    assert_eq!(
+        p.raw["nodes"][0]["features"][0]["transform"]["bert_model"],
+        "org/tiny-bert"
+    );
+}
+
+#[test]
+fn tokenize_model_not_found_says_how_to_fix() {
+    let d = fixture();
+    let (path, msg) = config_err(tokenize_plan(
+        d.path(),
+        "bert-base-uncased",
+        Some(&d.path().join("hub")),
+    ));
+    assert_eq!(path, "nodes[0].features[0].transform.bert_model");
+    for phrase in [
+        "\"bert-base-uncased\"",
+        "does not download",
+        "save_pretrained('tok')",
+        "models--bert-base-uncased",
+        "hub",
+    ] {
+        assert!(msg.contains(phrase), "{msg:?} lacks {phrase:?}");
+    }
+}
+
+#[test]
+fn tokenize_model_folder_without_tokenizer_json() {
+    let d = fixture();
+    std::fs::create_dir(d.path().join("slow")).unwrap();
+    std::fs::write(d.path().join("slow/vocab.txt"), "[PAD]\n").unwrap();
+    assert_err(
+        config_err(tokenize_plan(d.path(), "slow", None)),
+        "nodes[0].features[0].transform.bert_model",
+        "has no tokenizer.json (it has vocab.txt",
+    );
+}
+
+#[test]
+fn tokenize_bad_side_in_tokenizer_config() {
+    let d = fixture();
+    std::fs::write(d.path().join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(
+        d.path().join("tokenizer_config.json"),
+        r#"{"truncation_side": "middle"}"#,
+    )
+    .unwrap();
+    assert_err(
+        config_err(tokenize_plan(d.path(), "tokenizer.json", None)),
+        "nodes[0].features[0].transform.bert_model",
+        "`truncation_side` must be \"left\" or \"right\"",
+    );
+}
+
 #[test]
 fn multi_column_max_min_needs_values() {
     assert_err(
@@ -815,7 +924,10 @@ fn hard_negative_with_hdf5() {
     c["edges"][0]["features"] =
         json!([{"feature_col": "negs", "transform": {"name": "edge_dst_hard_negative"}}]);
     let d = fixture();
-    let opts = LoadOptions::new(d.path());
+    let opts = LoadOptions {
+        cwd: d.path().into(),
+        hf_hub_cache: None,
+    };
     assert_err(
         config_err(load_in(d.path(), &c, &opts)),
         "edges[0].features[0].transform.name",

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::tensor::DType;
 
 use super::files::{resolve_files, string_or_list, Bases};
+use super::hf_model;
 use super::plan::{
     CustomSplit, EdgeBlock, FeatureSpec, FileFormat, InputFiles, LabelSpec, NodeBlock, Plan, Split,
     TaskType, Transform,
@@ -39,6 +40,10 @@ pub const DEFAULT_MASK_NAMES: [&str; 3] = ["train_mask", "val_mask", "test_mask"
 pub const DEFAULT_SPLIT_PCT: [f64; 3] = [0.8, 0.1, 0.1];
 /// Output names of `tokenize_hf` (fixed, not prefixed by `feature_name`).
 pub const TOKENIZE_OUTPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
+
+/// Where local files named by transforms are looked up (the config's folder and working
+/// directory, and the load options with the Hugging Face cache).
+type Env<'a> = (Bases<'a>, &'a LoadOptions);
 
 /// Node or edge block, for rules that differ between the two.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,11 +71,11 @@ pub(crate) fn resolve(mut conf: Value, base_dir: &Path, opts: &LoadOptions) -> R
 
     let mut nodes = Vec::with_capacity(node_vals.len());
     for (i, v) in node_vals.iter().enumerate() {
-        nodes.push(resolve_node(v, i, bases)?);
+        nodes.push(resolve_node(v, i, bases, opts)?);
     }
     let mut edges = Vec::with_capacity(edge_vals.len());
     for (i, v) in edge_vals.iter().enumerate() {
-        edges.push(resolve_edge(v, i, bases)?);
+        edges.push(resolve_edge(v, i, bases, opts)?);
     }
 
     // §3.2 homogeneous detection: one node type over node blocks and one relation.
@@ -178,7 +183,12 @@ fn nonempty_str(v: Option<String>, path: &str, what: &str) -> Result<Option<Stri
     }
 }
 
-fn resolve_node(v: &Value, index: usize, bases: Bases<'_>) -> Result<NodeBlock> {
+fn resolve_node(
+    v: &Value,
+    index: usize,
+    bases: Bases<'_>,
+    opts: &LoadOptions,
+) -> Result<NodeBlock> {
     let path = format!("nodes[{index}]");
     let raw: RawNode = decode(v, &path)?;
     let node_type = nonempty_str(raw.node_type, &format!("{path}.node_type"), "node_type")?
@@ -196,7 +206,14 @@ fn resolve_node(v: &Value, index: usize, bases: Bases<'_>) -> Result<NodeBlock> 
         id_col.is_some(),
         bases,
     )?;
-    let features = resolve_features(raw.features.as_deref(), &path, Kind::Node, &input, &labels)?;
+    let features = resolve_features(
+        raw.features.as_deref(),
+        &path,
+        Kind::Node,
+        &input,
+        &labels,
+        (bases, opts),
+    )?;
     check_hdf5(&input, &path)?;
     Ok(NodeBlock {
         index,
@@ -208,7 +225,12 @@ fn resolve_node(v: &Value, index: usize, bases: Bases<'_>) -> Result<NodeBlock> 
     })
 }
 
-fn resolve_edge(v: &Value, index: usize, bases: Bases<'_>) -> Result<EdgeBlock> {
+fn resolve_edge(
+    v: &Value,
+    index: usize,
+    bases: Bases<'_>,
+    opts: &LoadOptions,
+) -> Result<EdgeBlock> {
     let path = format!("edges[{index}]");
     let raw: RawEdge = decode(v, &path)?;
     let rp = format!("{path}.relation");
@@ -275,7 +297,14 @@ fn resolve_edge(v: &Value, index: usize, bases: Bases<'_>) -> Result<EdgeBlock> 
         id_cols.is_some(),
         bases,
     )?;
-    let features = resolve_features(raw.features.as_deref(), &path, Kind::Edge, &input, &labels)?;
+    let features = resolve_features(
+        raw.features.as_deref(),
+        &path,
+        Kind::Edge,
+        &input,
+        &labels,
+        (bases, opts),
+    )?;
     check_hdf5(&input, &path)?;
     Ok(EdgeBlock {
         index,
@@ -382,6 +411,7 @@ fn resolve_features(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    env: Env<'_>,
 ) -> Result<Vec<FeatureSpec>> {
     let mut out = Vec::new();
     for (i, v) in vals.unwrap_or_default().iter().enumerate() {
@@ -391,6 +421,7 @@ fn resolve_features(
             kind,
             input,
             labels,
+            env,
         )?);
     }
     Ok(out)
@@ -444,6 +475,7 @@ fn resolve_feature(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    env: Env<'_>,
 ) -> Result<FeatureSpec> {
     let raw: RawFeature = decode(v, fp)?;
     // Transform object: name first, then the options that name accepts.
@@ -573,7 +605,15 @@ fn resolve_feature(
     };
 
     let multi = columns.len() > 1;
-    let transform = build_transform(&tname, traw, &raw, fp, &tp, kind, input, labels)?;
+    if multi && tname == "tokenize_hf" {
+        // Checked before the transform options, so that no tokenizer is looked up.
+        return Err(Error::config(
+            format!("{tp}.name"),
+            "tokenize_hf does not support multiple columns in feature_col; use one feature per \
+             column",
+        ));
+    }
+    let transform = build_transform(&tname, traw, &raw, fp, &tp, kind, input, labels, env)?;
     // Multi-column rules (§2.4).
     if multi {
         let np = format!("{tp}.name");
@@ -582,13 +622,6 @@ fn resolve_feature(
                 return Err(Error::config(
                     np,
                     "to_categorical does not support multiple columns in feature_col; use one \
-                     feature per column",
-                ))
-            }
-            Transform::TokenizeHf { .. } => {
-                return Err(Error::config(
-                    np,
-                    "tokenize_hf does not support multiple columns in feature_col; use one \
                      feature per column",
                 ))
             }
@@ -640,6 +673,7 @@ fn build_transform(
     kind: Kind,
     input: &InputFiles,
     labels: &[LabelSpec],
+    (bases, opts): Env<'_>,
 ) -> Result<Transform> {
     let opt = |k: &str| format!("{tp}.{k}");
     let missing = |k: &str, what: &str| {
@@ -786,19 +820,27 @@ fn build_transform(
             }
         }
         "tokenize_hf" | "bert_hf" => {
-            let bert_model = match &t.bert_model {
-                Some(m) if !m.is_empty() => m.clone(),
-                _ => return Err(missing("bert_model", "a Hugging Face model name")),
-            };
+            let bert_model =
+                match &t.bert_model {
+                    Some(m) if !m.is_empty() => m.clone(),
+                    _ => return Err(missing(
+                        "bert_model",
+                        "a tokenizer.json file, a folder with one, or a Hugging Face model name \
+                         in the local cache",
+                    )),
+                };
             let msl = t
                 .max_seq_length
                 .as_ref()
                 .ok_or_else(|| missing("max_seq_length", "an integer"))?;
             let max_seq_length = as_usize(msl, &opt("max_seq_length"), "max_seq_length", 1)?;
             if tname == "tokenize_hf" {
+                let tokenizer =
+                    hf_model::resolve_tokenizer(&bert_model, &opt("bert_model"), bases, opts)?;
                 Transform::TokenizeHf {
                     bert_model,
                     max_seq_length,
+                    tokenizer,
                 }
             } else {
                 let infer_batch_size = match &t.infer_batch_size {

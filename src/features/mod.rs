@@ -20,7 +20,8 @@
 //! | `rank_gauss` | `rank_gauss` | `out_dtype` (float32) |
 //! | `to_categorical` | `categorical` | int8 `(N, len(mapping))` |
 //! | `edge_dst_hard_negative` | `hard_negative` | int64 `(N, max_k)`, `-1` padded |
-//! | `tokenize_hf`, `bert_hf`, `tabular` | — | "not supported yet" error |
+//! | `tokenize_hf` | `tokenize` | `input_ids` int64, `attention_mask`/`token_type_ids` int8, `(N, max_seq_length)` |
+//! | `bert_hf`, `tabular` | — | "not supported yet" error |
 //!
 //! Deliberate deviations from GraphStorm (all documented in the submodules): ties in
 //! `rank_gauss` are ranked by row position (numpy: arbitrary), one row gives zeros (numpy:
@@ -47,12 +48,13 @@ mod fast;
 mod hard_negative;
 mod numeric;
 mod rank_gauss;
+mod tokenize;
 
 use crate::config::plan::{FeatureSpec, Transform};
 use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
 use crate::idmap::RawIdLookup;
-use crate::tensor::{DType, Tensor};
+use crate::tensor::DType;
 
 /// The columns of one input file needed by a feature.
 pub struct FileColumns<'a> {
@@ -152,7 +154,12 @@ pub fn compute_feature(
         } => {
             if separator.is_none() && truncate_dim.is_none() && dtype == DType::F32 && ncols == 1 {
                 if let Some(t) = fast::plain_f32(spec, files, ctx, &rows)? {
-                    return finish(spec, t, learned);
+                    let dim = t.shape[1..].to_vec();
+                    let tensors = vec![NamedTensor {
+                        name: spec.name.clone(),
+                        tensor: t,
+                    }];
+                    return finish(spec, tensors, learned, dim);
                 }
             }
             let plans = (0..ncols)
@@ -261,20 +268,39 @@ pub fn compute_feature(
             ignore_out_dtype(spec, DType::I64);
             hard_negative::compute(spec, files, ctx, &rows, separator.as_deref())?
         }
-        Transform::TokenizeHf { .. } | Transform::BertHf { .. } | Transform::Tabular { .. } => {
-            return Err(unsupported(spec))
+        Transform::TokenizeHf {
+            max_seq_length,
+            tokenizer,
+            ..
+        } => {
+            if let Some(d) = spec.out_dtype {
+                log::warn!(
+                    "{}: out_dtype {} is ignored; tokenize_hf always produces int64 input_ids \
+                     and int8 attention_mask/token_type_ids",
+                    spec.json_path,
+                    d.name()
+                );
+            }
+            let out = tokenize::compute(spec, files, &rows, tokenizer, *max_seq_length)?;
+            return finish(spec, out.tensors, learned, out.feature_dim);
         }
+        Transform::BertHf { .. } | Transform::Tabular { .. } => return Err(unsupported(spec)),
     };
-    finish(spec, tensor, learned)
+    let feature_dim = tensor.shape[1..].to_vec();
+    let tensors = vec![NamedTensor {
+        name: spec.name.clone(),
+        tensor,
+    }];
+    finish(spec, tensors, learned, feature_dim)
 }
 
 /// Wraps the output, checking a `feature_dim` carried by the config.
 fn finish(
     spec: &FeatureSpec,
-    tensor: Tensor,
+    tensors: Vec<NamedTensor>,
     learned: serde_json::Map<String, serde_json::Value>,
+    feature_dim: Vec<usize>,
 ) -> Result<FeatureOutput> {
-    let feature_dim: Vec<usize> = tensor.shape[1..].to_vec();
     if let Some(given) = &spec.feature_dim {
         if *given != feature_dim {
             return Err(Error::config(
@@ -286,10 +312,7 @@ fn finish(
         }
     }
     Ok(FeatureOutput {
-        tensors: vec![NamedTensor {
-            name: spec.name.clone(),
-            tensor,
-        }],
+        tensors,
         learned,
         feature_dim,
     })
@@ -311,7 +334,9 @@ fn check_inputs(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<()> {
     }
     let numeric = !matches!(
         spec.transform,
-        Transform::Categorical { .. } | Transform::HardNegative { .. }
+        Transform::Categorical { .. }
+            | Transform::HardNegative { .. }
+            | Transform::TokenizeHf { .. }
     );
     for (c, column) in spec.columns.iter().enumerate() {
         if numeric
