@@ -19,8 +19,8 @@ ID). Then it compares:
       - rank_gauss: per column the sorted values (rtol 1e-5) and, per raw ID, only rows whose input
         value is unique in its column (GraphStorm breaks ties in numpy's unstable sort order);
       - edge_dst_hard_negative: the lists mapped back to raw dst IDs (shuffled -> raw), -1 kept;
-      - masks: counts only (GraphStorm's splits are random per file), plus disjointness and
-        masks only on rows with a valid label;
+      - masks: counts only (GraphStorm's splits are random per file; GraphStorm floors per
+        file, graphprep globally, so counts may differ by up to one per file and mask);
   * learned transform state in data_transform_new.json (max_val/min_val/sum/mapping/...).
 Exit status 0 when nothing differs beyond the mask-count report, 1 otherwise.
 """
@@ -576,21 +576,32 @@ def hardneg_raw(x, out, d_t):
 
 
 def unique_rows(block, cols, base_dir, kind, code, cache):
-    """Boolean (N, ncols) in code order: the row's input value is unique within its column."""
+    """Boolean (N, ncols): the row's input value is unique within its column. Nodes: rows in
+    code order (raw ID rank); edges: rows in construction EID order (= input row order, valid
+    when no edge was skipped)."""
     key = (id(block), tuple(cols))
     if key in cache:
         return cache[key]
-    if kind != "node":
-        raise ValueError("rank_gauss on edges: per-ID check not implemented")
-    idc = block["node_id_col"]
-    data = read_columns(block, [idc] + list(cols), base_dir)
-    ids = data[idc]
-    sorted_raw = code[2]
-    ids = ids.astype(sorted_raw.dtype) if sorted_raw.dtype.kind != "U" else ids.astype(str)
-    pos = np.searchsorted(sorted_raw, ids)
-    vals = np.column_stack([np.asarray(data[c], dtype=np.float64).reshape(len(ids), -1)
-                            for c in cols])
-    out = np.zeros((len(sorted_raw), vals.shape[1]), dtype=bool)
+
+    def as_2d(v, n):
+        if v.dtype == object:  # list column (e.g. parquet fixed_size_list)
+            v = np.stack([np.asarray(x, dtype=np.float64) for x in v])
+        return np.asarray(v, dtype=np.float64).reshape(n, -1)
+
+    if kind == "node":
+        idc = block["node_id_col"]
+        data = read_columns(block, [idc] + list(cols), base_dir)
+        ids = data[idc]
+        sorted_raw = code[2]
+        ids = ids.astype(sorted_raw.dtype) if sorted_raw.dtype.kind != "U" else ids.astype(str)
+        pos = np.searchsorted(sorted_raw, ids)
+        n = len(sorted_raw)
+    else:
+        data = read_columns(block, list(cols), base_dir)
+        n = len(data[cols[0]])
+        pos = np.arange(n)
+    vals = np.column_stack([as_2d(data[c], len(pos)) for c in cols])
+    out = np.zeros((n, vals.shape[1]), dtype=bool)
     for c in range(vals.shape[1]):
         _, inv, cnt = np.unique(vals[:, c], return_inverse=True, return_counts=True)
         out[pos, c] = cnt[inv] == 1
