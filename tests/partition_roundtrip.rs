@@ -51,9 +51,24 @@ fn pt_tensors(path: &Path) -> Vec<Vec<i64>> {
 fn i64s(t: &Tensor) -> Vec<i64> {
     match t.dtype {
         DType::I64 => t.as_slice::<i64>().unwrap().to_vec(),
-        DType::I32 => t.as_slice::<i32>().unwrap().iter().map(|&v| v.into()).collect(),
-        DType::I16 => t.as_slice::<i16>().unwrap().iter().map(|&v| v.into()).collect(),
-        DType::U8 => t.as_slice::<u8>().unwrap().iter().map(|&v| v.into()).collect(),
+        DType::I32 => t
+            .as_slice::<i32>()
+            .unwrap()
+            .iter()
+            .map(|&v| v.into())
+            .collect(),
+        DType::I16 => t
+            .as_slice::<i16>()
+            .unwrap()
+            .iter()
+            .map(|&v| v.into())
+            .collect(),
+        DType::U8 => t
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v.into())
+            .collect(),
         d => panic!("unexpected id dtype {d:?}"),
     }
 }
@@ -162,7 +177,11 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
                 };
                 let fi = names.iter().position(|d| d.name == f).unwrap();
                 let orig = &names[fi].tensor;
-                assert_eq!((t.dtype, &t.shape[1..]), (orig.dtype, &orig.shape[1..]), "{key}");
+                assert_eq!(
+                    (t.dtype, &t.shape[1..]),
+                    (orig.dtype, &orig.shape[1..]),
+                    "{key}"
+                );
                 let before: u64 = (0..p).map(|q| mr[r][q][1] - mr[r][q][0]).sum();
                 assert_eq!(t.rows() as u64, mr[r][p][1] - mr[r][p][0], "{key} rows");
                 let rb = t.row_bytes();
@@ -199,18 +218,23 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
                     let row = row.as_ref().unwrap_or_else(|| {
                         panic!("{} row {i} missing from every partition", data[r][fi].name)
                     });
-                    assert!(row == &orig.bytes()[i * rb..(i + 1) * rb], "feature row {i}");
+                    assert!(
+                        row == &orig.bytes()[i * rb..(i + 1) * rb],
+                        "feature row {i}"
+                    );
                 }
             }
         }
     }
 }
 
+/// One relation: (src type, dst type, edges as (src, dst) before clamping to the type sizes).
+type RelSpec = (usize, usize, Vec<(u32, u32)>);
+
 #[derive(Debug, Clone)]
 struct Spec {
     num_nodes: Vec<u64>,
-    /// (src type, dst type, edges as (src, dst) before clamping to the type sizes)
-    rels: Vec<(usize, usize, Vec<(u32, u32)>)>,
+    rels: Vec<RelSpec>,
     node_dims: Vec<usize>,
     values: Vec<f32>,
     parts: u32,
@@ -275,7 +299,10 @@ fn build(s: &Spec) -> Graph {
             let (n, d) = (s.num_nodes[t] as usize, s.node_dims[t]);
             vec![NamedTensor {
                 name: "feat".into(),
-                tensor: Tensor::from_vec(vec![n, d], (0..n * d).map(|_| val.next().unwrap()).collect()),
+                tensor: Tensor::from_vec(
+                    vec![n, d],
+                    (0..n * d).map(|_| val.next().unwrap()).collect(),
+                ),
             }]
         })
         .collect();
@@ -287,7 +314,9 @@ fn build(s: &Spec) -> Graph {
                 name: "w".into(),
                 tensor: Tensor::from_vec(
                     vec![e.len(), 1],
-                    (0..e.len()).map(|_| val.next().unwrap()).collect::<Vec<f32>>(),
+                    (0..e.len())
+                        .map(|_| val.next().unwrap())
+                        .collect::<Vec<f32>>(),
                 ),
             };
             // a second, float64 1-D feature on every other relation
@@ -297,7 +326,9 @@ fn build(s: &Spec) -> Graph {
                     NamedTensor {
                         name: "x".into(),
                         tensor: Tensor::from_1d(
-                            (0..e.len()).map(|i| i as f64 * 0.5 - 3.0).collect::<Vec<f64>>(),
+                            (0..e.len())
+                                .map(|i| i as f64 * 0.5 - 3.0)
+                                .collect::<Vec<f64>>(),
                         ),
                     },
                 ]

@@ -58,7 +58,10 @@ fn rebuild_from_runtime_config_is_identical() {
         for (k, ta) in &a {
             let tb = &b[k];
             assert_eq!((ta.dtype, &ta.shape), (tb.dtype, &tb.shape), "{k}");
-            assert!(ta.bytes() == tb.bytes(), "{k}: values differ after the rebuild");
+            assert!(
+                ta.bytes() == tb.bytes(),
+                "{k}: values differ after the rebuild"
+            );
         }
     }
     check_against_expected(&out2, &expected());
@@ -220,10 +223,7 @@ fn saved_state_applies_to_a_different_dataset() {
         feat("nodes", "store", "tags")["mapping"],
         json!({"food": 0, "mall": 1, "outlet": 2})
     );
-    assert_eq!(
-        feat("edges", "buys", "price_mm")["min_val"],
-        json!([0.5])
-    );
+    assert_eq!(feat("edges", "buys", "price_mm")["min_val"], json!([0.5]));
     assert_eq!(
         feat("edges", "views", "device")["mapping"],
         json!({"app": 0, "tv": 1, "web": 2})

@@ -17,7 +17,11 @@ fn shop_transforms_match_graphstorm() {
     let n = check_against_expected(&out, &exp);
     // 16 users x (1+1+1+4+3+3) + 12 items x (4+4) - 12 tied rank_gauss inputs (vec[3] == 1)
     // + 5 stores x (5+3+3) + 20 buys x 2 + 7 views x (4+3)
-    assert_eq!(n, 16 * 13 + 12 * 8 - 12 + 5 * 11 + 20 * 2 + 7 * 7, "compared values");
+    assert_eq!(
+        n,
+        16 * 13 + 12 * 8 - 12 + 5 * 11 + 20 * 2 + 7 * 7,
+        "compared values"
+    );
 }
 
 /// The learned state written to data_transform_new.json equals GraphStorm's.

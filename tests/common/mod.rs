@@ -98,18 +98,48 @@ pub fn part0(out: &Path, file: &str) -> BTreeMap<String, Tensor> {
 /// Every element as f64, row by row.
 pub fn rows_f64(t: &Tensor) -> Vec<Vec<f64>> {
     let flat: Vec<f64> = match t.dtype {
-        DType::I8 => t.as_slice::<i8>().unwrap().iter().map(|&v| v as f64).collect(),
-        DType::U8 => t.as_slice::<u8>().unwrap().iter().map(|&v| v as f64).collect(),
-        DType::I16 => t.as_slice::<i16>().unwrap().iter().map(|&v| v as f64).collect(),
-        DType::I32 => t.as_slice::<i32>().unwrap().iter().map(|&v| v as f64).collect(),
-        DType::I64 => t.as_slice::<i64>().unwrap().iter().map(|&v| v as f64).collect(),
+        DType::I8 => t
+            .as_slice::<i8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::U8 => t
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I16 => t
+            .as_slice::<i16>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I32 => t
+            .as_slice::<i32>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I64 => t
+            .as_slice::<i64>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
         DType::F16 => t
             .as_slice::<half::f16>()
             .unwrap()
             .iter()
             .map(|v| v.to_f64())
             .collect(),
-        DType::F32 => t.as_slice::<f32>().unwrap().iter().map(|&v| v as f64).collect(),
+        DType::F32 => t
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
         DType::F64 => t.as_slice::<f64>().unwrap().to_vec(),
     };
     let w = t.row_len().max(1);
@@ -153,12 +183,12 @@ pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
     let mut index_cache: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut raw_cache: BTreeMap<String, Option<Vec<Value>>> = BTreeMap::new();
 
-    let mut compare = |what: &str,
-                       t: &Tensor,
-                       spec: &Value,
-                       order: &[usize],
-                       bad: &mut Vec<String>,
-                       hn_raw: Option<&Option<Vec<Value>>>| {
+    let compare = |what: &str,
+                   t: &Tensor,
+                   spec: &Value,
+                   order: &[usize],
+                   bad: &mut Vec<String>,
+                   hn_raw: Option<&Option<Vec<Value>>>| {
         let dtype = spec["dtype"].as_str().unwrap();
         if t.dtype.name() != dtype {
             bad.push(format!("{what}: dtype {} vs {dtype}", t.dtype.name()));
@@ -228,15 +258,12 @@ pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
             }
             return n;
         }
-        for i in 0..want.len() {
-            for c in 0..want[i].len() {
+        for (i, w) in want.iter().enumerate() {
+            let g = &got[order[i]];
+            for (c, gv) in g.iter().enumerate().take(w.len()) {
                 n += 1;
-                if !close(got[order[i]][c], want_f(i, c)) {
-                    bad.push(format!(
-                        "{what}[{i}][{c}] ({tr}): {} vs {}",
-                        got[order[i]][c],
-                        want_f(i, c)
-                    ));
+                if !close(*gv, want_f(i, c)) {
+                    bad.push(format!("{what}[{i}][{c}] ({tr}): {gv} vs {}", want_f(i, c)));
                 }
             }
         }
