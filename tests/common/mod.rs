@@ -270,7 +270,7 @@ pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
         n
     };
 
-    for (ntype, ent) in exp["nodes"].as_object().unwrap() {
+    for (ntype, ent) in exp["node_types"].as_object().unwrap() {
         let ids = ent["ids"].as_array().unwrap();
         let idx = index_cache
             .entry(ntype.clone())
@@ -292,7 +292,7 @@ pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
             }
         }
     }
-    for (etype, ent) in exp["edges"].as_object().unwrap() {
+    for (etype, ent) in exp["edge_types"].as_object().unwrap() {
         let n = ent["src"].as_array().unwrap().len();
         let order: Vec<usize> = (0..n).collect(); // 1 partition: row = construction EID
         let dst_t = etype.split(':').nth(2).unwrap().to_string();

@@ -10,11 +10,12 @@
 
 Output (read by tests/transforms_compat.rs and tests/roundtrip.rs):
   {"source": ..., "transform_state": {"<type>/<feature>": transform dict of the runtime config},
-   "nodes": {ntype: {"ids": [raw IDs in construction order],
+   "node_types": {ntype: {"ids": [raw IDs in construction order],
                      "features": {name: {"transform", "dtype", "values": [[...] per node],
                                          "unique": [[bool per column] per node] (rank_gauss)}}}},
-   "edges": {"src:rel:dst": {"src": [...], "dst": [...]  (raw IDs per construction EID),
+   "edge_types": {"src:rel:dst": {"src": [...], "dst": [...]  (raw IDs per construction EID),
                              "features": {name: {... "values": [[...] per edge]}}}}}
+(Not "nodes"/"edges": a JSON under sample_data/ with a "nodes" key is taken for a config.)
 Hard-negative values are raw dst IDs, null where GraphStorm padded with -1. Labels and masks
 are left out (masks are random; labels are checked by the DGL oracle).
 """
@@ -53,7 +54,7 @@ def main():
     rt = o.runtime_conf()
     res = {"source": "GraphStorm 0.5.1 construct_graph (DGL 2.1.0), --num-parts 1; "
                      "regenerate with tests/dgl/dump_expected_features.py",
-           "transform_state": {}, "nodes": {}, "edges": {}}
+           "transform_state": {}, "node_types": {}, "edge_types": {}}
     for sect, kind in (("nodes", "node"), ("edges", "edge")):
         for b in rt[sect]:
             key = b["node_type"] if kind == "node" else ":".join(b["relation"])
@@ -73,7 +74,7 @@ def main():
                 u = unique_rows(sp["block"], sp["cols"], base, "node", c, {})
                 d["unique"] = [[bool(v) for v in r] for r in u[c[0]]]
             ent["features"][name] = d
-        res["nodes"][t] = ent
+        res["node_types"][t] = ent
     edges = o.edges()
     for t in o.etypes:
         s_t, _, d_t = t.split(":")
@@ -97,7 +98,7 @@ def main():
                 u = unique_rows(sp["block"], sp["cols"], base, "edge", None, {})
                 d["unique"] = [[bool(v) for v in r] for r in u]
             ent["features"][name] = d
-        res["edges"][t] = ent
+        res["edge_types"][t] = ent
     json.dump(res, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
