@@ -1,4 +1,4 @@
-"""Regenerates sample_data/shop and sample_data/homo (deterministic; needs pyarrow for the Parquet
+"""Regenerates sample_data/shop, sample_data/shop_transforms and sample_data/homo (deterministic; needs pyarrow for the Parquet
 files). The generated files are committed; rerun only after changing this script:
     python sample_data/make_sample_data.py
 Every value is chosen to be checkable by hand; see sample_data/README.md."""
@@ -112,6 +112,87 @@ shop_conf = {
     ],
 }
 write(os.path.join(shop, "config.json"), json.dumps(shop_conf, indent=4) + "\n")
+
+# ------------------------------------------------------------------ shop_transforms
+# The shop graph again (data files reused by relative path ../shop/...), with every numeric and
+# categorical transform, plus two small new files: stores.json (adds a multi-category string
+# column: GraphStorm splits on a separator only for JSON input) and views.csv (hard negatives).
+st = os.path.join(HERE, "shop_transforms")
+# stores: NoopMap IDs 0..4; tags = ","-separated categories (multi-hot); kind = one category
+store_tags = ["mall,food", "food", "outlet,mall,food", "outlet", "mall"]
+store_kind = ["big", "small", "big", "mid", "small"]
+jsonl(os.path.join(st, "stores.json"),
+      [{"sid": i, "area": a, "tags": t, "kind": k}
+       for i, (a, t, k) in enumerate(zip(areas, store_tags, store_kind))])
+# user -views-> item: hard negatives = ";"-separated raw item IDs (999 and 777 are unknown and
+# silently dropped; rows padded with -1 up to the longest list, 4); device = string category.
+views = [("alice", 101, "103;105", "web"), ("bob", 105, "101;999;110;120", "app"),
+         ("carol", 120, "130", "web"), ("dave", 110, "104;108;109", "tv"),
+         ("erin", 103, "777;101", "app"), ("frank", 101, "102;111;115;130", "web"),
+         ("alice", 101, "109", "app")]
+csv(os.path.join(st, "views.csv"), ["user", "item", "negs", "device"],
+    [list(v) for v in views])
+st_conf = {
+    "version": "gconstruct-v0.1",
+    "nodes": [
+        {"node_type": "user", "format": {"name": "csv", "separator": ","},
+         "files": ["../shop/users/user-*.csv"], "node_id_col": "uid",
+         "features": [
+             {"feature_col": "age", "feature_name": "age_mm",
+              "transform": {"name": "max_min_norm"}},
+             {"feature_col": "age", "feature_name": "age_std", "transform": {"name": "standard"}},
+             {"feature_col": "age", "feature_name": "age_rg", "transform": {"name": "rank_gauss"}},
+             {"feature_col": "age", "feature_name": "age_bucket",
+              "transform": {"name": "bucket_numerical", "range": [20, 60], "bucket_cnt": 4,
+                            "slide_window_size": 6}},
+             {"feature_col": "cls", "feature_name": "cls_cat",
+              "transform": {"name": "to_categorical"}},
+             {"feature_col": "emb", "feature_name": "emb",
+              "transform": {"name": "no-op", "separator": ";"}}],
+         "labels": [{"label_col": "cls", "task_type": "classification",
+                     "split_pct": [0.5, 0.25, 0.25], "label_stats_type": "frequency_cnt"}]},
+        {"node_type": "item", "format": {"name": "parquet"}, "files": ["../shop/items.parquet"],
+         "node_id_col": "iid",
+         "features": [
+             {"feature_col": "vec", "feature_name": "vec_rg", "transform": {"name": "rank_gauss"}},
+             {"feature_col": "vec", "feature_name": "vec_std", "transform": {"name": "standard"}}],
+         "labels": [{"label_col": "rating", "task_type": "regression",
+                     "split_pct": [0.8, 0.1, 0.1]}]},
+        {"node_type": "store", "format": {"name": "json"}, "files": ["stores.json"],
+         "node_id_col": "sid",
+         "features": [
+             {"feature_col": "area", "feature_name": "area_bucket",
+              "transform": {"name": "bucket_numerical", "range": [50, 250], "bucket_cnt": 5}},
+             {"feature_col": "tags", "feature_name": "tags",
+              "transform": {"name": "to_categorical", "separator": ","}},
+             {"feature_col": "kind", "feature_name": "kind",
+              "transform": {"name": "to_categorical"}}]},
+    ],
+    "edges": [
+        {"relation": ["user", "buys", "item"], "format": {"name": "csv", "separator": ","},
+         "files": ["../shop/buys.csv"], "source_id_col": "user", "dest_id_col": "item",
+         "features": [
+             {"feature_col": "price", "feature_name": "price_mm",
+              "transform": {"name": "max_min_norm", "max_bound": 15.0}},
+             {"feature_col": "price", "feature_name": "price_rg",
+              "transform": {"name": "rank_gauss"}}],
+         "labels": [{"task_type": "link_prediction", "split_pct": [0.8, 0.1, 0.1]}]},
+        {"relation": ["user", "views", "item"], "format": {"name": "csv", "separator": ","},
+         "files": ["views.csv"], "source_id_col": "user", "dest_id_col": "item",
+         "features": [
+             {"feature_col": "negs", "feature_name": "hard_neg",
+              "transform": {"name": "edge_dst_hard_negative", "separator": ";"}},
+             {"feature_col": "device", "feature_name": "device",
+              "transform": {"name": "to_categorical"}}]},
+        {"relation": ["user", "follows", "user"], "format": {"name": "csv", "separator": ","},
+         "files": ["../shop/follows.csv"], "source_id_col": "src", "dest_id_col": "dst"},
+        {"relation": ["item", "sold_at", "store"], "format": {"name": "parquet"},
+         "files": ["../shop/sold_at.parquet"], "source_id_col": "item", "dest_id_col": "store"},
+        {"relation": ["item", "tagged", "tag"], "format": {"name": "json"},
+         "files": ["../shop/tagged.json"], "source_id_col": "item", "dest_id_col": "tag"},
+    ],
+}
+write(os.path.join(st, "config.json"), json.dumps(st_conf, indent=4) + "\n")
 
 # ------------------------------------------------------------------ homo (homogeneous)
 homo = os.path.join(HERE, "homo")

@@ -142,3 +142,19 @@ fn homogeneous_graph() {
         &["--reverse-edges"],
     );
 }
+
+/// Every numeric/categorical transform plus hard negatives, loaded in real DGL from 2
+/// partitions. With METIS the `item` node mapping is not the identity, so the oracle's
+/// hard-negative check (raw dst IDs via node_mapping.pt) proves the IDs are in shuffled space;
+/// a METIS partition owning no `views` edge also exercises the left-out zero-row features.
+#[test]
+fn shop_transforms_two_partitions() {
+    for method in ["metis", "random"] {
+        construct_and_check(
+            "shop_transforms",
+            "shop",
+            &["--num-parts", "2", "--part-method", method],
+            &[],
+        );
+    }
+}

@@ -306,7 +306,9 @@ fn finish(
             return Err(Error::config(
                 format!("{}.feature_dim", spec.json_path),
                 format!(
-                    "the config says feature_dim {given:?} but this run computes {feature_dim:?}; the dimension of a feature must stay the same (remove feature_dim or fix the input)"
+                    "the config says feature_dim {given:?} but this run computes {feature_dim:?}; \
+                     the dimension of a feature must stay the same (remove feature_dim or fix \
+                     the input)"
                 ),
             ));
         }

@@ -21,7 +21,9 @@
 
 Exit 0 with a one-line "check_output: OK (...)" summary, or exit 1 listing every failure.
 Floats of no-op features are compared exactly (same float64->out_dtype cast as GraphStorm).
-Values of non-no-op transforms (max_min_norm, to_categorical, ...) are only checked for
+Hard negatives (edge_dst_hard_negative) are checked per edge as raw dst IDs (shuffled IDs are
+mapped back through node_mapping.pt, so a DistDGL output left in construction-ID space fails).
+Values of other non-no-op transforms (max_min_norm, to_categorical, ...) are only checked for
 presence/row count/feature_dim; custom splits only for mask validity/disjointness.
 
 Split counts (--split-counts): `global` (default) expects floor(N_valid * p) over the whole
@@ -202,6 +204,19 @@ def feature_values(fconf, cols_data, where):
     tname = tr["name"] if tr else "no-op"
     if tname == "tokenize_hf":
         return {"input_ids": None, "attention_mask": None, "token_type_ids": None}
+    if tname == "edge_dst_hard_negative":
+        # raw dst IDs per edge (mapped, filtered and padded in check_hard_negatives)
+        sep = tr.get("separator")
+        x = cols_data[col]
+        lists = np.empty(len(x), dtype=object)
+        for i, v in enumerate(x):
+            if v is None:
+                lists[i] = []
+            elif sep is not None:
+                lists[i] = str(v).split(sep)
+            else:
+                lists[i] = list(v)
+        return {name: HardNegRaw(lists)}
     if tname != "no-op":
         return {name: None}
     src = tr if tr else fconf
@@ -219,6 +234,13 @@ def feature_values(fconf, cols_data, where):
         x = x.astype(dt)
         parts.append(x.reshape(-1, 1) if x.ndim == 1 else x)
     return {name: parts[0] if len(parts) == 1 else np.column_stack(parts)}
+
+
+class HardNegRaw:
+    """Per-edge lists of raw hard-negative dst IDs of one file."""
+
+    def __init__(self, lists):
+        self.lists = lists
 
 
 def label_values(lconf, cols_data, nrows, where):
@@ -284,6 +306,10 @@ def process_block_data(b, per_file, where, data_dict, label_list):
         for k, vs in merged.items():
             if k in data_dict:
                 R.fatal(f"input: duplicate data name {k} in {where}")
+            if isinstance(vs[0], HardNegRaw):
+                data_dict[k] = {"kind": "feature", "value": None,
+                                "hardneg": np.concatenate([v.lists for v in vs])}
+                continue
             data_dict[k] = {"kind": "feature",
                             "value": None if vs[0] is None else np.concatenate(vs)}
     for lconf in b.get("labels", []):
@@ -436,6 +462,7 @@ class Graph:
         self.edges = {}       # rel -> (src int64[], dst int64[]) indexed by construction EID
         self.ndata = {}       # ntype -> {name: np.ndarray}
         self.edata = {}       # rel -> {name: np.ndarray}
+        self.nmap = None      # DistDGL: ntype -> shuffled ID -> construction ID (hard negatives)
 
 
 def tnp(t):
@@ -475,6 +502,22 @@ def concat_parts(where, parts, args):
             return None
         fixed.append(a)
     return np.concatenate(fixed)
+
+
+def present_where_owned(where, parts, ranges, P):
+    """A feature must be in every partition that owns rows of its type. A partition owning none
+    may leave it out (spec: no zero-row tensors, DistGraphServer cannot map them); GraphStorm
+    writes zero-row tensors instead. Both are accepted."""
+    have = {p for p, _ in parts}
+    missing = [p for p in range(P) if p not in have]
+    owning = [p for p in missing if ranges[p, 1] > ranges[p, 0]]
+    if owning:
+        R.errors.append(f"{where} missing in partitions {owning}, which own rows of its type "
+                        f"(present in {sorted(have)})")
+        return False
+    if missing:
+        R.notes.append(f"features of types with no rows in a partition left out there")
+    return True
 
 
 def load_distdgl(out, gname, E, args):
@@ -696,13 +739,13 @@ def load_distdgl(out, gname, E, args):
     emap = load_map("edge_mapping.pt", etypes, ecnt, True)
 
     G = Graph(f"DistDGL({P} part{'s' if P > 1 else ''})")
+    G.nmap = nmap
     for t in ntypes:
         G.num_nodes[t] = ncnt[t]
         G.ndata[t] = {}
         for f, parts in nfe[t].items():
-            if len(parts) != P:
-                have = [p for p, _ in parts]
-                R.errors.append(f"{lbl}: node feature {t}/{f} present only in partitions {have}")
+            if not present_where_owned(f"{lbl}: node feature {t}/{f}", parts,
+                                       nr[ntypes.index(t)], P):
                 continue
             arr_s = concat_parts(f"{lbl}: node feature {t}/{f}", parts, args)
             if arr_s is None:
@@ -720,8 +763,8 @@ def load_distdgl(out, gname, E, args):
         G.edges[rel] = (src_c, dst_c)
         G.edata[rel] = {}
         for f, parts in efe[c].items():
-            if len(parts) != P:
-                R.errors.append(f"{lbl}: edge feature {c}/{f} present only in some partitions")
+            if not present_where_owned(f"{lbl}: edge feature {c}/{f}", parts,
+                                       er[etypes.index(c)], P):
                 continue
             arr_s = concat_parts(f"{lbl}: edge feature {c}/{f}", parts, args)
             if arr_s is None:
@@ -935,9 +978,49 @@ def compare(G, E, raw_keys, args, summary, stats_out):
         extra = set(got) - set(exp)
         R.check(not extra, f"{L}: edge type {rel} has unexpected data {sorted(extra)}")
         R.check(not (set(exp) - set(got)), f"{L}: edge type {rel} lacks data {sorted(set(exp) - set(got))}")
+        check_hard_negatives(f"{L}: edge {':'.join(rel)}", G, got, exp, E, raw_keys, rel)
         check_data(f"{L}: edge {':'.join(rel)}", got, exp, E.elabels.get(rel, []),
                    len(E.rels[rel]["src"]), args, summary, stats_out.setdefault(",".join(rel), {}),
                    rel)
+
+
+def check_hard_negatives(where, G, got, exp, E, raw_keys, rel):
+    """edge_dst_hard_negative values: int64, -1 padded to the longest input list; unknown raw IDs
+    dropped; DistDGL: shuffled dst IDs (node_mapping applied back), DGL: construction IDs."""
+    d_t = rel[2]
+    sp = E.ntypes[d_t]
+    for name, spec in exp.items():
+        if "hardneg" not in spec or name not in got:
+            continue
+        lists = spec["hardneg"]
+        width = max((len(x) for x in lists), default=0)
+        want = []
+        for x in lists:
+            keys = [int(v) if sp.int_keys or sp.noop else str(v) for v in x]
+            keys = [k for k in keys if k in sp.pos]
+            want.append(keys + [None] * (width - len(keys)))
+        v = got[name]
+        lbl = f"{where}/{name} (hard negative)"
+        R.check(v.dtype == np.int64, f"{lbl}: dtype {v.dtype}, expected int64")
+        if v.shape != (len(lists), width):
+            R.errors.append(f"{lbl}: shape {v.shape}, expected {(len(lists), width)}")
+            continue
+        ids = v.astype(np.int64)
+        if G.nmap is not None:   # shuffled -> construction IDs
+            ok = ids >= 0
+            if (ids[ok] >= len(G.nmap[d_t])).any():
+                R.errors.append(f"{lbl}: IDs beyond the {d_t} node count")
+                continue
+            ids = np.where(ok, G.nmap[d_t][np.where(ok, ids, 0)], -1)
+        keys = raw_keys.get(d_t)
+        if keys is None:
+            continue
+        gotk = [[None if i < 0 else keys[i] for i in row] for row in ids.tolist()]
+        bad = [i for i, (a, b) in enumerate(zip(gotk, want)) if a != b]
+        if bad:
+            i = bad[0]
+            R.errors.append(f"{lbl}: {len(bad)} rows differ; EID {i}: {gotk[i]} (as raw IDs), "
+                            f"expected {want[i]}")
 
 
 def check_data(where, got, exp, labels, nrows, args, summary, stats_out, tkey):

@@ -1,0 +1,321 @@
+//! Helpers shared by the integration tests that read graphprep's output back per raw ID:
+//! run the binary, read `raw_id_mappings/<ntype>/*.parquet` and `part0/*_feat.dgl`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use arrow::array::{Array, Int64Array, LargeStringArray, StringArray};
+use graphprep::tensor::{DType, Tensor};
+use graphprep::writers::dglfmt::load_tensor_dict;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `graphprep construct` (1 partition unless `extra` says otherwise); panics with its
+/// stderr on failure.
+pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
+    let st = Command::new(env!("CARGO_BIN_EXE_graphprep"))
+        .arg("construct")
+        .arg("--conf-file")
+        .arg(conf)
+        .arg("--output-dir")
+        .arg(out)
+        .args(["--graph-name", "shop", "--quiet"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "graphprep {conf:?} {extra:?} failed: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
+
+/// Raw ID of every construction ID of `ntype` (`None`: NoopMap, no mapping written).
+pub fn raw_ids(out: &Path, ntype: &str) -> Option<Vec<Value>> {
+    let dir = out.join("raw_id_mappings").join(ntype);
+    if !dir.is_dir() {
+        return None;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    files.sort();
+    let mut pairs: Vec<(i64, Value)> = Vec::new();
+    for f in files {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&f).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let new = batch
+                .column_by_name("new")
+                .expect("new column")
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .expect("new is int64")
+                .clone();
+            let orig = batch.column_by_name("orig").expect("orig column");
+            let o = orig.as_any();
+            for i in 0..batch.num_rows() {
+                let v = if let Some(s) = o.downcast_ref::<StringArray>() {
+                    Value::from(s.value(i))
+                } else if let Some(s) = o.downcast_ref::<LargeStringArray>() {
+                    Value::from(s.value(i))
+                } else if let Some(s) = o.downcast_ref::<Int64Array>() {
+                    Value::from(s.value(i))
+                } else {
+                    panic!("unexpected orig type {:?}", orig.data_type())
+                };
+                pairs.push((new.value(i), v));
+            }
+        }
+    }
+    pairs.sort_by_key(|p| p.0);
+    for (k, (n, _)) in pairs.iter().enumerate() {
+        assert_eq!(*n, k as i64, "{ntype}: `new` is not 0..N-1");
+    }
+    Some(pairs.into_iter().map(|p| p.1).collect())
+}
+
+/// `part0/<file>` as a map `"<type>/<name>"` → tensor.
+pub fn part0(out: &Path, file: &str) -> BTreeMap<String, Tensor> {
+    load_tensor_dict(&out.join("part0").join(file))
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// Every element as f64, row by row.
+pub fn rows_f64(t: &Tensor) -> Vec<Vec<f64>> {
+    let flat: Vec<f64> = match t.dtype {
+        DType::I8 => t
+            .as_slice::<i8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::U8 => t
+            .as_slice::<u8>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I16 => t
+            .as_slice::<i16>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I32 => t
+            .as_slice::<i32>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::I64 => t
+            .as_slice::<i64>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::F16 => t
+            .as_slice::<half::f16>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_f64())
+            .collect(),
+        DType::F32 => t
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|&v| v as f64)
+            .collect(),
+        DType::F64 => t.as_slice::<f64>().unwrap().to_vec(),
+    };
+    let w = t.row_len().max(1);
+    flat.chunks(w).map(|c| c.to_vec()).collect()
+}
+
+pub fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-5 * b.abs().max(a.abs()) + 1e-7
+}
+
+/// The expected per-raw-ID values of `sample_data/shop_transforms` (GraphStorm's output).
+pub fn expected() -> Value {
+    let p = repo().join("sample_data/shop_transforms/expected_features.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn key(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("s:{s}"),
+        other => format!("n:{other}"),
+    }
+}
+
+/// Construction ID of every raw ID of `ntype` in graphprep's output (`n` rows when NoopMap).
+pub fn id_index(out: &Path, ntype: &str, n: usize) -> BTreeMap<String, usize> {
+    match raw_ids(out, ntype) {
+        Some(ids) => ids.iter().enumerate().map(|(i, v)| (key(v), i)).collect(),
+        None => (0..n).map(|i| (key(&Value::from(i as i64)), i)).collect(),
+    }
+}
+
+/// Compares every feature of `expected()` (GraphStorm, per raw ID) with graphprep's 1-partition
+/// output in `out`: dtype, shape and values (rtol 1e-5). rank_gauss: sorted columns, and per raw
+/// ID only where the input value is unique in its column. Hard negatives as raw dst IDs. Returns
+/// the number of compared values; panics listing every mismatch.
+pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
+    let nf = part0(out, "node_feat.dgl");
+    let ef = part0(out, "edge_feat.dgl");
+    let mut bad: Vec<String> = Vec::new();
+    let mut compared = 0usize;
+    let mut index_cache: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut raw_cache: BTreeMap<String, Option<Vec<Value>>> = BTreeMap::new();
+
+    let compare = |what: &str,
+                   t: &Tensor,
+                   spec: &Value,
+                   order: &[usize],
+                   bad: &mut Vec<String>,
+                   hn_raw: Option<&Option<Vec<Value>>>| {
+        let dtype = spec["dtype"].as_str().unwrap();
+        if t.dtype.name() != dtype {
+            bad.push(format!("{what}: dtype {} vs {dtype}", t.dtype.name()));
+        }
+        let want: Vec<&Vec<Value>> = spec["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_array().unwrap())
+            .collect();
+        let got = rows_f64(t);
+        if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| g.len() != w.len()) {
+            bad.push(format!(
+                "{what}: shape {:?} vs {} rows of {}",
+                t.shape,
+                want.len(),
+                want.first().map_or(0, |r| r.len())
+            ));
+            return 0;
+        }
+        let tr = spec["transform"].as_str().unwrap();
+        let mut n = 0;
+        if let Some(raw) = hn_raw {
+            // hard negatives: our IDs are construction IDs of the dst type (1 partition)
+            for (i, w) in want.iter().enumerate() {
+                for (c, wv) in w.iter().enumerate() {
+                    let g = got[order[i]][c] as i64;
+                    let gv = if g < 0 {
+                        Value::Null
+                    } else {
+                        match raw {
+                            Some(ids) => ids[g as usize].clone(),
+                            None => Value::from(g),
+                        }
+                    };
+                    if &gv != wv {
+                        bad.push(format!("{what}[{i}][{c}]: {gv} vs {wv}"));
+                    }
+                    n += 1;
+                }
+            }
+            return n;
+        }
+        let want_f = |i: usize, c: usize| want[i][c].as_f64().unwrap();
+        if tr == "rank_gauss" {
+            let unique = spec["unique"].as_array().unwrap();
+            for c in 0..want[0].len() {
+                let mut a: Vec<f64> = (0..want.len()).map(|i| got[order[i]][c]).collect();
+                let mut b: Vec<f64> = (0..want.len()).map(|i| want_f(i, c)).collect();
+                a.sort_by(f64::total_cmp);
+                b.sort_by(f64::total_cmp);
+                if let Some(k) = (0..a.len()).find(|&k| !close(a[k], b[k])) {
+                    bad.push(format!("{what} col {c} sorted[{k}]: {} vs {}", a[k], b[k]));
+                }
+                for i in 0..want.len() {
+                    if unique[i][c].as_bool().unwrap() {
+                        n += 1;
+                        if !close(got[order[i]][c], want_f(i, c)) {
+                            bad.push(format!(
+                                "{what}[{i}][{c}] (unique input): {} vs {}",
+                                got[order[i]][c],
+                                want_f(i, c)
+                            ));
+                        }
+                    }
+                }
+            }
+            return n;
+        }
+        for (i, w) in want.iter().enumerate() {
+            let g = &got[order[i]];
+            for (c, gv) in g.iter().enumerate().take(w.len()) {
+                n += 1;
+                if !close(*gv, want_f(i, c)) {
+                    bad.push(format!("{what}[{i}][{c}] ({tr}): {gv} vs {}", want_f(i, c)));
+                }
+            }
+        }
+        n
+    };
+
+    for (ntype, ent) in exp["node_types"].as_object().unwrap() {
+        let ids = ent["ids"].as_array().unwrap();
+        let idx = index_cache
+            .entry(ntype.clone())
+            .or_insert_with(|| id_index(out, ntype, ids.len()))
+            .clone();
+        assert_eq!(idx.len(), ids.len(), "{ntype}: node count");
+        let order: Vec<usize> = ids
+            .iter()
+            .map(|v| {
+                *idx.get(&key(v))
+                    .unwrap_or_else(|| panic!("{ntype}: raw ID {v} missing"))
+            })
+            .collect();
+        for (name, spec) in ent["features"].as_object().unwrap() {
+            let k = format!("{ntype}/{name}");
+            match nf.get(&k) {
+                None => bad.push(format!("node feature {k} missing")),
+                Some(t) => compared += compare(&k, t, spec, &order, &mut bad, None),
+            }
+        }
+    }
+    for (etype, ent) in exp["edge_types"].as_object().unwrap() {
+        let n = ent["src"].as_array().unwrap().len();
+        let order: Vec<usize> = (0..n).collect(); // 1 partition: row = construction EID
+        let dst_t = etype.split(':').nth(2).unwrap().to_string();
+        for (name, spec) in ent["features"].as_object().unwrap() {
+            let k = format!("{etype}/{name}");
+            let hn = spec["transform"] == "edge_dst_hard_negative";
+            let raw = hn.then(|| {
+                raw_cache
+                    .entry(dst_t.clone())
+                    .or_insert_with(|| raw_ids(out, &dst_t))
+                    .clone()
+            });
+            match ef.get(&k) {
+                None => bad.push(format!("edge feature {k} missing")),
+                Some(t) => compared += compare(&k, t, spec, &order, &mut bad, raw.as_ref()),
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches against GraphStorm's values:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    compared
+}
