@@ -999,7 +999,18 @@ pub fn partition_graph(
         PartMethod::Metis => {
             let (asg, report) =
                 crate::partition::metis::metis_partition(g, opts.num_parts, opts.seed)?;
-            log::info!("METIS: {report:?}");
+            progress.record(
+                "  symmetric CSR",
+                report.num_undirected_edges,
+                "edges",
+                report.csr_seconds,
+            );
+            progress.record(
+                "  METIS k-way",
+                report.num_vertices,
+                "nodes",
+                report.metis_seconds,
+            );
             asg
         }
     };

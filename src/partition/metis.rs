@@ -138,17 +138,13 @@ pub fn metis_partition_with(
     let csr = build_symmetric_csr(g)?;
     let csr_seconds = t0.elapsed().as_secs_f64();
 
-    let (vwgt, constraints) = vertex_weights(g, &tags)?;
-    drop(tags);
-    let ncon = constraints.len();
-
-    let t0 = Instant::now();
-    let mut part: Vec<::metis::Idx> = vec![0; csr.num_vertices()];
     let seed = ((opts.seed ^ (opts.seed >> 31) ^ (opts.seed >> 62)) & 0x7fff_ffff) as ::metis::Idx;
-    let edge_cut = {
+    let run = |tags: &BalanceTags| -> Result<(Vec<::metis::Idx>, ::metis::Idx, Vec<String>)> {
+        let (vwgt, constraints) = vertex_weights(g, tags)?;
+        let mut part: Vec<::metis::Idx> = vec![0; csr.num_vertices()];
         let _guard = METIS_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        ::metis::Graph::new(
-            ncon as ::metis::Idx,
+        let cut = ::metis::Graph::new(
+            constraints.len() as ::metis::Idx,
             num_parts as ::metis::Idx,
             &csr.xadj,
             &csr.adjncy,
@@ -159,10 +155,33 @@ pub fn metis_partition_with(
         .set_option(::metis::option::Seed(seed))
         .set_option(::metis::option::UFactor(opts.ufactor))
         .part_kway(&mut part)
-        .map_err(|e| Error::Graph(format!("METIS k-way partitioning failed: {e}")))?
+        .map_err(|e| Error::Graph(format!("METIS k-way partitioning failed: {e}")))?;
+        Ok((part, cut, constraints))
     };
+    let t0 = Instant::now();
+    let tags = merge_small_groups(tags, num_parts);
+    let (mut part, mut edge_cut, mut constraints) = run(&tags)?;
+    if degenerate(&part, num_parts) {
+        // Constraints METIS cannot meet make it give up and return a lopsided result; fall
+        // back to balancing node counts and in-degrees only.
+        log::warn!(
+            "METIS could not balance the {} constraint groups ({}); partitioning again with \
+             node counts and in-degrees only",
+            tags.names.len(),
+            tags.names.join(", ")
+        );
+        let single = BalanceTags {
+            tag: vec![0; tags.tag.len()],
+            names: vec!["all nodes".into()],
+        };
+        (part, edge_cut, constraints) = run(&single)?;
+        if degenerate(&part, num_parts) {
+            log::warn!("METIS still left a partition with far fewer nodes than the others");
+        }
+    }
+    drop(tags);
+    let ncon = constraints.len();
     let metis_seconds = t0.elapsed().as_secs_f64();
-    drop(vwgt);
 
     let mut asg = Assignment {
         num_parts,
@@ -201,6 +220,90 @@ pub fn metis_partition_with(
         nodes_moved,
     };
     Ok((asg, report))
+}
+
+/// Smallest balance group METIS is asked to spread evenly: 32 nodes per partition, so that one
+/// node more or less stays within a few percent of the target.
+const MIN_GROUP_PER_PART: usize = 32;
+
+/// Merges balance groups too small to be balanced (fewer than [`MIN_GROUP_PER_PART`] nodes per
+/// partition). METIS cannot split a 1-node group evenly; given such a constraint it gives up
+/// and returns a lopsided partition (e.g. the handful of unlabeled nodes left over by
+/// `floor(N·p)` splits). Small groups are pooled; a pool that is still small joins the largest
+/// group. Tags are renumbered densely in first-seen order.
+pub fn merge_small_groups(tags: BalanceTags, num_parts: u32) -> BalanceTags {
+    let min = MIN_GROUP_PER_PART * num_parts as usize;
+    let mut size = vec![0usize; tags.names.len()];
+    for &t in &tags.tag {
+        size[t as usize] += 1;
+    }
+    let small: Vec<bool> = size.iter().map(|&c| c < min).collect();
+    if !small.iter().any(|&x| x) {
+        return tags;
+    }
+    let pooled: usize = size
+        .iter()
+        .zip(&small)
+        .filter(|(_, &s)| s)
+        .map(|(c, _)| c)
+        .sum();
+    let largest = (0..size.len())
+        .filter(|&i| !small[i])
+        .max_by_key(|&i| (size[i], usize::MAX - i));
+    let small_names: Vec<&str> = tags
+        .names
+        .iter()
+        .zip(&small)
+        .filter(|(_, &s)| s)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    // target[old] = group the old tag joins (an old index, or usize::MAX for the pool).
+    let target: Vec<usize> = (0..size.len())
+        .map(|i| match (small[i], largest) {
+            (false, _) => i,
+            (true, Some(l)) if pooled < min => l,
+            (true, _) => usize::MAX,
+        })
+        .collect();
+    log::info!(
+        "METIS balance: merged {} small group(s) ({}; {pooled} nodes) {}",
+        small_names.len(),
+        small_names.join(", "),
+        match (largest, pooled < min) {
+            (Some(l), true) => format!("into {}", tags.names[l]),
+            _ => "into one group".to_string(),
+        }
+    );
+    let mut dense = std::collections::HashMap::new();
+    let mut names = Vec::new();
+    let mut new_of = vec![0u32; size.len()];
+    for i in 0..size.len() {
+        let key = target[i];
+        let id = *dense.entry(key).or_insert_with(|| {
+            names.push(if key == usize::MAX {
+                format!("merged({})", small_names.join("+"))
+            } else {
+                tags.names[key].clone()
+            });
+            names.len() as u32 - 1
+        });
+        new_of[i] = id;
+    }
+    // Groups are named by their first member in old order; keep names aligned with ids.
+    let tag = tags.tag.iter().map(|&t| new_of[t as usize]).collect();
+    BalanceTags { tag, names }
+}
+
+/// A partition far smaller than the mean (under a quarter), the sign of METIS giving up.
+fn degenerate(part: &[::metis::Idx], num_parts: u32) -> bool {
+    let mut count = vec![0usize; num_parts as usize];
+    for &p in part {
+        if let Some(c) = count.get_mut(p as usize) {
+            *c += 1;
+        }
+    }
+    let mean = part.len() as f64 / num_parts as f64;
+    count.iter().any(|&c| (c as f64) < mean / 4.0)
 }
 
 /// Mask tensor as "is set" flags; accepts any integer or float dtype, 1-D or `[N, 1]`.
@@ -743,5 +846,43 @@ mod tests {
             e.push((u.min(n - 1), v.min(n - 1)));
         }
         hetero(&[("n", n as u64)], &[("n", "e", "n", e)])
+    }
+
+    #[test]
+    fn small_balance_groups_are_merged() {
+        // 3 groups: 1000, 500 and a 1-node group, 2 parts (min 64).
+        let mut tag = vec![0u32; 1000];
+        tag.extend(vec![1u32; 500]);
+        tag.push(2);
+        let tags = BalanceTags {
+            tag,
+            names: vec!["a".into(), "b".into(), "c".into()],
+        };
+        let m = merge_small_groups(tags, 2);
+        assert_eq!(m.names, vec!["a", "b"]);
+        assert_eq!(m.tag[1500], 0, "the 1-node group joins the largest group");
+        // Several small groups that together are large enough form their own group.
+        let mut tag = vec![0u32; 1000];
+        tag.extend(vec![1u32; 40]);
+        tag.extend(vec![2u32; 40]);
+        let tags = BalanceTags {
+            tag,
+            names: vec!["a".into(), "b".into(), "c".into()],
+        };
+        let m = merge_small_groups(tags, 2);
+        assert_eq!(m.names, vec!["a", "merged(b+c)"]);
+        assert_eq!((m.tag[1000], m.tag[1079]), (1, 1));
+        // Nothing small: unchanged.
+        let tags = BalanceTags {
+            tag: vec![0; 100],
+            names: vec!["a".into()],
+        };
+        assert_eq!(merge_small_groups(tags, 2).names, vec!["a"]);
+    }
+
+    #[test]
+    fn lopsided_results_are_detected() {
+        assert!(degenerate(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 2));
+        assert!(!degenerate(&[0, 0, 0, 1, 1, 1], 2));
     }
 }
