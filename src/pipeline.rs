@@ -918,7 +918,7 @@ pub fn write_outputs(
     write_json(&conf_path, &built.runtime_config)?;
 
     if opts.formats.contains(&OutputFormat::DistDgl) {
-        let asg = partition_graph(g, opts, progress)?;
+        let (asg, metis_report) = partition_graph(g, opts, progress)?;
         let t = Instant::now();
         let layout = crate::writers::distdgl::write_distdgl(
             dir,
@@ -939,10 +939,12 @@ pub fn write_outputs(
         if opts.num_parts > 1 {
             let stats = crate::partition::stats::partition_stats(g, &asg);
             let path = dir.join("partition_stats.json");
-            write_json(
-                &path,
-                &serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?,
-            )?;
+            let mut v = serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?;
+            v["part_method"] = json!(opts.part_method.name());
+            if let Some(r) = &metis_report {
+                v["metis"] = serde_json::to_value(r).map_err(|e| Error::Other(e.to_string()))?;
+            }
+            write_json(&path, &v)?;
             log::info!(
                 "partition quality:\n{}",
                 crate::partition::stats::render_table(&stats)
@@ -987,15 +989,16 @@ pub fn partition_graph(
     g: &Graph,
     opts: &ConstructOptions,
     progress: &Progress,
-) -> Result<Assignment> {
+) -> Result<(Assignment, Option<crate::partition::MetisReport>)> {
     if opts.num_parts == 1 {
-        return Ok(Assignment::single(&g.num_nodes));
+        return Ok((Assignment::single(&g.num_nodes), None));
     }
     let t = Instant::now();
-    let asg = match opts.part_method {
-        PartMethod::Random => {
-            crate::partition::random::random_partition(g, opts.num_parts, opts.seed)
-        }
+    let (asg, report) = match opts.part_method {
+        PartMethod::Random => (
+            crate::partition::random::random_partition(g, opts.num_parts, opts.seed),
+            None,
+        ),
         PartMethod::Metis => {
             let (asg, report) =
                 crate::partition::metis::metis_partition(g, opts.num_parts, opts.seed)?;
@@ -1011,7 +1014,7 @@ pub fn partition_graph(
                 "nodes",
                 report.metis_seconds,
             );
-            asg
+            (asg, Some(report))
         }
     };
     progress.record(
@@ -1020,5 +1023,5 @@ pub fn partition_graph(
         "nodes",
         t.elapsed().as_secs_f64(),
     );
-    Ok(asg)
+    Ok((asg, report))
 }
