@@ -240,28 +240,43 @@ pub struct Duplicate {
     pub row: usize,
 }
 
+/// Indexes keys `0..n` (`key(i)` is the key of new ID `i`); the row of the first repeated
+/// key is returned as a [`Duplicate`].
+fn index_keys<'k, K, F>(
+    n: usize,
+    key: F,
+    hasher: &Hasher,
+) -> std::result::Result<HashTable<u32>, Duplicate>
+where
+    K: std::hash::Hash + PartialEq + ToString + ?Sized + 'k,
+    F: Fn(usize) -> &'k K,
+{
+    let mut table = HashTable::with_capacity(n);
+    for i in 0..n {
+        let k = key(i);
+        match table.entry(
+            hasher.hash_one(k),
+            |&j: &u32| key(j as usize) == k,
+            |&j: &u32| hasher.hash_one(key(j as usize)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => {
+                return Err(Duplicate {
+                    id: k.to_string(),
+                    row: i,
+                })
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(i as u32);
+            }
+        }
+    }
+    Ok(table)
+}
+
 impl IntMap {
     fn build(keys: Vec<i64>) -> std::result::Result<IntMap, Duplicate> {
         let hasher = Hasher::default();
-        let mut table = HashTable::with_capacity(keys.len());
-        for (i, &k) in keys.iter().enumerate() {
-            let h = hasher.hash_one(k);
-            match table.entry(
-                h,
-                |&j: &u32| keys[j as usize] == k,
-                |&j: &u32| hasher.hash_one(keys[j as usize]),
-            ) {
-                hashbrown::hash_table::Entry::Occupied(_) => {
-                    return Err(Duplicate {
-                        id: k.to_string(),
-                        row: i,
-                    })
-                }
-                hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(i as u32);
-                }
-            }
-        }
+        let table = index_keys(keys.len(), |i| &keys[i], &hasher)?;
         Ok(IntMap {
             keys,
             table,
@@ -278,26 +293,7 @@ impl IntMap {
 impl StrMap {
     fn build(arena: StrArena) -> std::result::Result<StrMap, Duplicate> {
         let hasher = Hasher::default();
-        let mut table = HashTable::with_capacity(arena.len());
-        for i in 0..arena.len() {
-            let k = arena.get(i);
-            let h = hasher.hash_one(k);
-            match table.entry(
-                h,
-                |&j: &u32| arena.get(j as usize) == k,
-                |&j: &u32| hasher.hash_one(arena.get(j as usize)),
-            ) {
-                hashbrown::hash_table::Entry::Occupied(_) => {
-                    return Err(Duplicate {
-                        id: k.to_string(),
-                        row: i,
-                    })
-                }
-                hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(i as u32);
-                }
-            }
-        }
+        let table = index_keys(arena.len(), |i| arena.get(i), &hasher)?;
         Ok(StrMap {
             arena,
             table,
