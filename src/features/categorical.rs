@@ -231,13 +231,7 @@ pub(crate) fn compute(
         mapping.iter().map(|(s, &i)| (s.as_str(), i)).collect();
     let total: usize = rows.iter().sum();
     let mut out = vec![0i8; total * k];
-    let mut slots = Vec::with_capacity(files.len());
-    let mut rest = out.as_mut_slice();
-    for &n in rows {
-        let (slot, tail) = rest.split_at_mut(n * k);
-        slots.push(slot);
-        rest = tail;
-    }
+    let slots = super::row_slots(&mut out, rows, k);
     slots
         .into_par_iter()
         .zip(arrays.par_iter())

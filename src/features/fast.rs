@@ -74,13 +74,7 @@ pub(crate) fn plain_f32(
     let Some(width) = width else { return Ok(None) };
     let total: usize = rows.iter().sum();
     let mut out = vec![0f32; total * width];
-    let mut slots = Vec::with_capacity(parts.len());
-    let mut rest = out.as_mut_slice();
-    for &n in rows {
-        let (slot, tail) = rest.split_at_mut(n * width);
-        slots.push(slot);
-        rest = tail;
-    }
+    let slots = super::row_slots(&mut out, rows, width);
     slots
         .into_par_iter()
         .zip(srcs.par_iter())

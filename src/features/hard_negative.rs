@@ -168,13 +168,7 @@ pub(crate) fn compute(
         .unwrap_or(0);
     let total: usize = rows.iter().sum();
     let mut out = vec![-1i64; total * max_k];
-    let mut slots = Vec::with_capacity(files.len());
-    let mut rest = out.as_mut_slice();
-    for &n in rows {
-        let (slot, tail) = rest.split_at_mut(n * max_k);
-        slots.push(slot);
-        rest = tail;
-    }
+    let slots = super::row_slots(&mut out, rows, max_k);
     slots
         .into_par_iter()
         .zip(arrays.par_iter())

@@ -274,16 +274,18 @@ fn apply_typed<T: OutElem>(
     let width: usize = plans.iter().map(ColPlan::out_width).sum();
     let total: usize = rows.iter().sum();
     let mut out = vec![T::default(); total * width];
-    // Split the output into one slot per file.
-    let mut slots: Vec<(usize, usize, &mut [T])> = Vec::with_capacity(files.len());
-    let mut rest = out.as_mut_slice();
-    let mut start = 0;
-    for (i, &n) in rows.iter().enumerate() {
-        let (slot, tail) = rest.split_at_mut(n * width);
-        slots.push((i, start, slot));
-        rest = tail;
-        start += n;
-    }
+    // One slot per slice, with the slice's index and first row.
+    let starts = rows.iter().scan(0, |acc, &n| {
+        let s = *acc;
+        *acc += n;
+        Some(s)
+    });
+    let slots: Vec<(usize, usize, &mut [T])> = super::row_slots(&mut out, rows, width)
+        .into_iter()
+        .zip(starts)
+        .enumerate()
+        .map(|(i, (slot, start))| (i, start, slot))
+        .collect();
     let res: Vec<Result<()>> = slots
         .into_par_iter()
         .map(|(i, row_start, slot)| {

@@ -151,19 +151,12 @@ pub(crate) fn compute(
     let mut ids = vec![0i64; total * max_len];
     let mut mask = vec![0i8; total * max_len];
     let mut types = vec![0i8; total * max_len];
-    let mut slots = Vec::with_capacity(files.len());
-    let (mut ri, mut rm, mut rt) = (
-        ids.as_mut_slice(),
-        mask.as_mut_slice(),
-        types.as_mut_slice(),
-    );
-    for &n in rows {
-        let (a, b) = ri.split_at_mut(n * max_len);
-        let (c, d) = rm.split_at_mut(n * max_len);
-        let (e, f) = rt.split_at_mut(n * max_len);
-        slots.push((a, c, e));
-        (ri, rm, rt) = (b, d, f);
-    }
+    let slots: Vec<_> = super::row_slots(&mut ids, rows, max_len)
+        .into_iter()
+        .zip(super::row_slots(&mut mask, rows, max_len))
+        .zip(super::row_slots(&mut types, rows, max_len))
+        .map(|((a, b), c)| (a, b, c))
+        .collect();
     slots
         .into_par_iter()
         .zip(files.par_iter().zip(arrays.par_iter()))
