@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -36,29 +37,9 @@ fn without_timings(name: &Path, bytes: &[u8]) -> Vec<u8> {
 }
 
 fn build(conf: &Path, out: &Path, threads: &str, extra: &[&str]) {
-    let st = Command::new(env!("CARGO_BIN_EXE_graphprep"))
-        .arg("construct")
-        .arg("--conf-file")
-        .arg(conf)
-        .arg("--output-dir")
-        .arg(out)
-        .args([
-            "--graph-name",
-            "g",
-            "--quiet",
-            "--threads",
-            threads,
-            "--seed",
-            "7",
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let mut args = vec!["--threads", threads, "--seed", "7"];
+    args.extend_from_slice(extra);
+    common::construct(conf, out, &args);
 }
 
 fn assert_same(extra: &[&str]) {

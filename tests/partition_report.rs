@@ -1,34 +1,14 @@
 //! `partition_stats.json`: the quality report written with `--num-parts > 1`.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
 
 fn stats(method: &str) -> serde_json::Value {
     let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/shop/config.json");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let st = Command::new(env!("CARGO_BIN_EXE_graphprep"))
-        .arg("construct")
-        .arg("--conf-file")
-        .arg(&conf)
-        .arg("--output-dir")
-        .arg(&out)
-        .args([
-            "--graph-name",
-            "shop",
-            "--quiet",
-            "--num-parts",
-            "2",
-            "--part-method",
-            method,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::construct(&conf, &out, &["--num-parts", "2", "--part-method", method]);
     serde_json::from_str(&std::fs::read_to_string(out.join("partition_stats.json")).unwrap())
         .unwrap()
 }
