@@ -124,6 +124,7 @@ fn bench_noop(c: &mut Criterion) {
     let ctx = FeatureCtx {
         validate: true,
         dst_ids: None,
+        store: None,
     };
     let mut g = c.benchmark_group("features");
     g.throughput(Throughput::Elements(NODES as u64));

@@ -33,6 +33,10 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The run does not fit the memory budget (`--memory`) or the spill workspace.
+    #[error("memory budget: {0}")]
+    Budget(String),
+
     #[error("{0}")]
     Other(String),
 }

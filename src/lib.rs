@@ -13,6 +13,7 @@ pub mod features;
 pub mod graph;
 pub mod idmap;
 pub mod labels;
+pub mod memory;
 pub mod partition;
 pub mod pipeline;
 pub mod progress;

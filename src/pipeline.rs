@@ -27,10 +27,12 @@ use crate::features::{self, FeatureCtx, FileColumns};
 use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use crate::idmap::{self, IdMap, RawIds, MISSING};
 use crate::labels::{self, LabelFile};
+use crate::memory::Budget;
 use crate::partition::Assignment;
 use crate::progress::Progress;
 use crate::readers::{self, FileTable};
 use crate::tensor::Tensor;
+use crate::workspace::spill::Store;
 use crate::workspace::Staging;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +73,10 @@ pub struct ConstructOptions {
     pub part_method: PartMethod,
     pub skip_nonexist_edges: bool,
     pub workspace: Option<PathBuf>,
+    /// `--ext-mem-feat-size`: with an explicit workspace, features at least this wide spill.
+    pub ext_mem_feat_size: usize,
+    /// `--memory`.
+    pub memory: Budget,
     pub seed: u64,
 }
 
@@ -116,13 +122,22 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
         "blocks",
         t.elapsed().as_secs_f64(),
     );
-    if let Some(ws) = &opts.workspace {
-        log::debug!(
-            "--ext-mem-workspace {} noted; all arrays of this run are held in memory",
-            ws.display()
-        );
-    }
-    let built = build_graph(&plan, opts, progress)?;
+    let store = Store::new(
+        opts.memory,
+        opts.workspace.as_deref(),
+        &opts.output_dir,
+        opts.ext_mem_feat_size,
+    );
+    log::info!(
+        "memory budget {} (data arrays spill to {} beyond {})",
+        crate::memory::human(opts.memory.bytes),
+        opts.workspace
+            .as_deref()
+            .unwrap_or(&opts.output_dir)
+            .display(),
+        crate::memory::human(opts.memory.array_limit())
+    );
+    let built = build_graph(&plan, opts, progress, &store)?;
     let staging = Staging::create(&opts.output_dir)?;
     write_outputs(&plan, opts, progress, &built, staging.path())?;
     staging.commit()?;
@@ -344,7 +359,12 @@ fn add_data(target: &mut Vec<NamedTensor>, new: Vec<NamedTensor>, owner: &str) -
 }
 
 /// Builds the in-memory graph from the plan.
-pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Result<Built> {
+pub fn build_graph(
+    plan: &Plan,
+    opts: &ConstructOptions,
+    progress: &Progress,
+    store: &Store,
+) -> Result<Built> {
     let mut runtime = plan.raw.clone();
     let mut id_maps: BTreeMap<String, IdMap> = BTreeMap::new();
     let mut node_data: BTreeMap<String, Vec<NamedTensor>> = BTreeMap::new();
@@ -353,6 +373,7 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
     let empty = FeatureCtx {
         validate: opts.validate_features,
         dst_ids: None,
+        store: Some(store),
     };
 
     // 1. Node blocks.
@@ -502,18 +523,58 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
             None => Vec::new(),
         };
         let cols = block_columns(&id_cols, &e.features, &e.labels);
-        let tables = read_block(
-            &e.input,
-            &cols,
-            progress,
-            &format!("read {}", e.relation[1]),
-        )?;
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
+        // Columns still needed after endpoint mapping (features, labels, custom-split IDs).
+        let mut later = vec![false; cols.names.len()];
+        for f in &e.features {
+            for c in &f.columns {
+                later[cols.index(c)] = true;
+            }
+        }
+        for l in &e.labels {
+            if let Some(c) = &l.column {
+                later[cols.index(c)] = true;
+            }
+            if matches!(l.split, Split::Custom(_)) {
+                for &i in &id_idx {
+                    later[i] = true;
+                }
+            }
+        }
+        let t0 = Instant::now();
+        let (tables, mapped) = match &e.id_cols {
+            Some((src_col, dst_col)) => {
+                let (t, m) = read_map_edges(
+                    &e.input,
+                    &cols,
+                    &later,
+                    (cols.index(src_col), src_col),
+                    (cols.index(dst_col), dst_col),
+                    &id_maps,
+                    &et,
+                    opts.skip_nonexist_edges,
+                    store.budget(),
+                    edges.values().map(|l| l.len() as u64).sum(),
+                    progress,
+                )?;
+                (t, Some(m))
+            }
+            None => (
+                read_block(
+                    &e.input,
+                    &cols,
+                    progress,
+                    &format!("read {}", e.relation[1]),
+                )?,
+                None,
+            ),
+        };
         let ctx = FeatureCtx {
             validate: opts.validate_features,
             dst_ids: id_maps
                 .get(&e.relation[2])
                 .map(|m| m as &dyn idmap::RawIdLookup),
+            store: Some(store),
         };
         let mut stats = BTreeMap::new();
         let mut data = block_data(
@@ -548,17 +609,7 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
                 .or_default()
                 .extend(l.mask_names.iter().cloned());
         }
-        if let Some((src_col, dst_col)) = &e.id_cols {
-            let t0 = Instant::now();
-            let (list, kept) = map_edges(
-                &tables,
-                &e.input.files,
-                (cols.index(src_col), src_col),
-                (cols.index(dst_col), dst_col),
-                &id_maps,
-                &et,
-                opts.skip_nonexist_edges,
-            )?;
+        if let Some((list, kept)) = mapped {
             if let Some(kept) = kept {
                 data = data
                     .into_iter()
@@ -568,15 +619,20 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
                     })
                     .collect();
             }
+            let n = list.len() as u64;
+            let entry = edges.entry(et.clone()).or_default();
+            if entry.is_empty() {
+                *entry = list;
+            } else {
+                entry.src.extend_from_slice(&list.src);
+                entry.dst.extend_from_slice(&list.dst);
+            }
             progress.record(
-                &format!("map edges {}", et.rel),
-                list.len() as u64,
+                &format!("read+map edges {}", et.rel),
+                n,
                 "edges",
                 t0.elapsed().as_secs_f64(),
             );
-            let entry = edges.entry(et.clone()).or_default();
-            entry.src.extend_from_slice(&list.src);
-            entry.dst.extend_from_slice(&list.dst);
         }
         add_data(
             edge_data.entry(et.clone()).or_default(),
@@ -647,21 +703,35 @@ pub fn build_graph(plan: &Plan, opts: &ConstructOptions, progress: &Progress) ->
             ));
         }
     }
+    let forward_edges: u64 = edges.values().map(|l| l.len() as u64).sum();
+    if opts.add_reverse_edges {
+        store.budget().admit(
+            2 * forward_edges * EDGE_BYTES,
+            &format!(
+                "--add-reverse-edges: {} edges after adding reverse edges ({EDGE_BYTES} B each)",
+                2 * forward_edges
+            ),
+        )?;
+    }
+    // Reverse types: swapped endpoints of the forward relation, no data.
+    let mut reverse: BTreeMap<CanonicalEtype, EdgeList> = BTreeMap::new();
     for et in &all_etypes {
-        let (list, data) = match edges.get(et) {
-            Some(l) => (l.clone(), edge_data.remove(et).unwrap_or_default()),
-            None => {
-                // Reverse type: swapped endpoints of the forward relation, no data.
-                let fwd = CanonicalEtype::new(&et.dst, et.rel.trim_end_matches("-rev"), &et.src);
-                let l = &edges[&fwd];
-                (
-                    EdgeList {
-                        src: l.dst.clone(),
-                        dst: l.src.clone(),
-                    },
-                    Vec::new(),
-                )
-            }
+        if !edges.contains_key(et) {
+            let fwd = CanonicalEtype::new(&et.dst, et.rel.trim_end_matches("-rev"), &et.src);
+            let l = &edges[&fwd];
+            reverse.insert(
+                et.clone(),
+                EdgeList {
+                    src: l.dst.clone(),
+                    dst: l.src.clone(),
+                },
+            );
+        }
+    }
+    for et in &all_etypes {
+        let (list, data) = match edges.remove(et) {
+            Some(l) => (l, edge_data.remove(et).unwrap_or_default()),
+            None => (reverse.remove(et).unwrap_or_default(), Vec::new()),
         };
         let (list, mut data) = if opts.add_reverse_edges && g.is_homogeneous {
             let masks = edge_mask_names.get(et).cloned().unwrap_or_default();
@@ -739,51 +809,136 @@ fn double_homogeneous(
     (EdgeList { src, dst }, data)
 }
 
-/// Maps one edge block's endpoints. Returns the edges and, if some were dropped under
-/// `--skip-nonexist-edges`, the kept row indices.
-fn map_edges(
-    tables: &[FileTable],
-    files: &[PathBuf],
+/// A block's edges and, when some were dropped under `--skip-nonexist-edges`, the kept rows.
+type MappedEdges = (EdgeList, Option<Vec<usize>>);
+
+/// One file's mapped endpoints and what was missing.
+struct FileEdges {
+    src: Vec<u32>,
+    dst: Vec<u32>,
+    n_missing: [usize; 2],
+    /// Up to 5 examples: (file, row, side, raw ID text).
+    examples: Vec<(PathBuf, usize, &'static str, String)>,
+}
+
+fn map_file_edges(
+    t: &FileTable,
+    f: &Path,
     (src_i, src_col): (usize, &str),
     (dst_i, dst_col): (usize, &str),
+    smap: &IdMap,
+    dmap: &IdMap,
+) -> Result<FileEdges> {
+    let src = smap.lookup_array(t.column(src_i), f, src_col)?;
+    let dst = dmap.lookup_array(t.column(dst_i), f, dst_col)?;
+    let mut n_missing = [0usize; 2];
+    let mut examples = Vec::new();
+    for (side, (m, col)) in [(&src, src_i), (&dst, dst_i)].into_iter().enumerate() {
+        for (row, _) in m.iter().enumerate().filter(|(_, &v)| v == MISSING) {
+            n_missing[side] += 1;
+            if examples.len() < 5 {
+                let text = match idmap::raw_ids_from_array(&t.column(col).slice(row, 1), f, "")? {
+                    RawIds::Int(v) => v[0].to_string(),
+                    RawIds::Str(a) => format!("'{}'", a.get(0)),
+                };
+                examples.push((
+                    f.to_path_buf(),
+                    row,
+                    if side == 0 { "source" } else { "destination" },
+                    text,
+                ));
+            }
+        }
+    }
+    Ok(FileEdges {
+        src,
+        dst,
+        n_missing,
+        examples,
+    })
+}
+
+/// Reads an edge block and maps its endpoints file by file, a few files at a time: each
+/// file's ID columns are dropped as soon as they are mapped, so the decoded IDs of the whole
+/// block are never resident together (only the columns in `later` are kept, for features and
+/// labels). Returns the kept tables, the edges and, if some were dropped under
+/// `--skip-nonexist-edges`, the kept row indices.
+#[allow(clippy::too_many_arguments)]
+fn read_map_edges(
+    input: &InputFiles,
+    cols: &ColumnSet,
+    later: &[bool],
+    src: (usize, &str),
+    dst: (usize, &str),
     id_maps: &BTreeMap<String, IdMap>,
     et: &CanonicalEtype,
     skip: bool,
-) -> Result<(EdgeList, Option<Vec<usize>>)> {
+    budget: Budget,
+    edges_so_far: u64,
+    progress: &Progress,
+) -> Result<(Vec<FileTable>, MappedEdges)> {
     let smap = &id_maps[&et.src];
     let dmap = &id_maps[&et.dst];
-    let mut src = Vec::new();
-    let mut dst = Vec::new();
-    let mut missing: Vec<(PathBuf, usize, &str, String)> = Vec::new();
+    // Row counts are free for Parquet: reserve the lists exactly and check the budget first.
+    let mut expected = None;
+    if matches!(input.format, crate::config::plan::FileFormat::Parquet) {
+        let n: usize = input
+            .files
+            .par_iter()
+            .map(|f| readers::count_rows(f, &input.format, src.1))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .sum();
+        admit_edges(budget, edges_so_far + n as u64, et)?;
+        expected = Some(n);
+    }
+    let stage = progress.stage(
+        &format!("read {}", et.rel),
+        Some(input.files.len() as u64),
+        "files",
+    );
+    let mut list = EdgeList {
+        src: Vec::with_capacity(expected.unwrap_or(0)),
+        dst: Vec::with_capacity(expected.unwrap_or(0)),
+    };
+    let mut tables = Vec::with_capacity(input.files.len());
     let mut n_missing = [0usize; 2];
-    for (t, f) in tables.iter().zip(files) {
-        let ms = smap.lookup_array(t.column(src_i), f, src_col)?;
-        let md = dmap.lookup_array(t.column(dst_i), f, dst_col)?;
-        for (side, (m, col)) in [(&ms, src_i), (&md, dst_i)].into_iter().enumerate() {
-            for (row, _) in m.iter().enumerate().filter(|(_, &v)| v == MISSING) {
-                n_missing[side] += 1;
-                if missing.len() < 5 {
-                    let text = match idmap::raw_ids_from_array(&t.column(col).slice(row, 1), f, "")?
-                    {
-                        RawIds::Int(v) => v[0].to_string(),
-                        RawIds::Str(a) => format!("'{}'", a.get(0)),
-                    };
-                    missing.push((
-                        f.clone(),
-                        row,
-                        if side == 0 { "source" } else { "destination" },
-                        text,
-                    ));
+    let mut examples = Vec::new();
+    let group = 2 * rayon::current_num_threads().max(1);
+    for files in input.files.chunks(group) {
+        let done: Vec<(FileTable, FileEdges)> = files
+            .par_iter()
+            .map(|f| {
+                let mut t = readers::read_columns(f, &input.format, &cols.names)?;
+                let m = map_file_edges(&t, f, src, dst, smap, dmap)?;
+                for (i, keep) in later.iter().enumerate() {
+                    if !keep {
+                        t.columns[i] =
+                            arrow::array::new_null_array(&arrow::datatypes::DataType::Null, 0);
+                    }
                 }
-            }
+                stage.inc(1);
+                Ok((t, m))
+            })
+            .collect::<Result<_>>()?;
+        for (t, m) in done {
+            tables.push(t);
+            list.src.extend_from_slice(&m.src);
+            list.dst.extend_from_slice(&m.dst);
+            n_missing[0] += m.n_missing[0];
+            n_missing[1] += m.n_missing[1];
+            examples.extend(m.examples);
         }
-        src.extend_from_slice(&ms);
-        dst.extend_from_slice(&md);
+        if expected.is_none() {
+            admit_edges(budget, edges_so_far + list.len() as u64, et)?;
+        }
     }
+    stage.finish_as(list.len() as u64, "rows");
+    examples.truncate(5);
     if n_missing == [0, 0] {
-        return Ok((EdgeList { src, dst }, None));
+        return Ok((tables, (list, None)));
     }
-    let examples: Vec<String> = missing
+    let examples: Vec<String> = examples
         .iter()
         .map(|(f, r, side, id)| {
             format!("{side} {id} at {}:{} (data row {})", f.display(), r + 2, r)
@@ -801,22 +956,43 @@ fn map_edges(
             examples.join("; ")
         )));
     }
-    let kept: Vec<usize> = (0..src.len())
-        .filter(|&i| src[i] != MISSING && dst[i] != MISSING)
+    let kept: Vec<usize> = (0..list.len())
+        .filter(|&i| list.src[i] != MISSING && list.dst[i] != MISSING)
         .collect();
     log::warn!(
         "edge type '{}': dropped {} of {} edges with unknown endpoints (e.g. {})",
         et.colon_key(),
-        src.len() - kept.len(),
-        src.len(),
+        list.len() - kept.len(),
+        list.len(),
         examples.join("; ")
     );
-    let list = EdgeList {
-        src: kept.iter().map(|&i| src[i]).collect(),
-        dst: kept.iter().map(|&i| dst[i]).collect(),
-    };
-    Ok((list, Some(kept)))
+    // Compact in place.
+    for (k, &i) in kept.iter().enumerate() {
+        list.src[k] = list.src[i];
+        list.dst[k] = list.dst[i];
+    }
+    list.src.truncate(kept.len());
+    list.dst.truncate(kept.len());
+    list.src.shrink_to_fit();
+    list.dst.shrink_to_fit();
+    Ok((tables, (list, Some(kept))))
 }
+
+/// Budget floor of the edge lists: 8 B per edge (u32 endpoints), twice with reverse edges is
+/// checked at assembly; plus 4 B per edge for the writers' ordering.
+fn admit_edges(budget: Budget, edges: u64, et: &CanonicalEtype) -> Result<()> {
+    budget.admit(
+        edges * EDGE_BYTES,
+        &format!(
+            "reading edge type '{}': {edges} edges so far ({EDGE_BYTES} B each for endpoints and partition order)",
+            et.colon_key()
+        ),
+    )
+}
+
+/// Resident bytes per edge that cannot spill: `u32` source and destination plus the `u32`
+/// partition order the writers build.
+pub const EDGE_BYTES: u64 = 12;
 
 fn write_json(path: &Path, v: &Value) -> Result<()> {
     let mut buf = Vec::new();

@@ -17,6 +17,24 @@ pub struct StageRecord {
     pub items: u64,
     pub unit: String,
     pub seconds: f64,
+    /// Peak resident set of the process so far (`VmHWM`) when the stage ended, in bytes.
+    pub peak_rss: u64,
+}
+
+/// The process's peak resident set so far (`VmHWM` of `/proc/self/status`), in bytes.
+pub fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            l[6..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// Shared progress/timing sink of a run.
@@ -80,9 +98,11 @@ impl Progress {
         } else {
             0.0
         };
+        let peak = peak_rss();
         log::info!(
-            "{stage}: {items} {unit} in {seconds:.2} s ({} {unit}/s)",
-            human(rate)
+            "{stage}: {items} {unit} in {seconds:.2} s ({} {unit}/s), peak RSS so far {}",
+            human(rate),
+            crate::memory::human(peak)
         );
         if let Ok(mut r) = self.records.lock() {
             r.push(StageRecord {
@@ -90,6 +110,7 @@ impl Progress {
                 items,
                 unit: unit.into(),
                 seconds,
+                peak_rss: peak,
             });
         }
     }
@@ -103,8 +124,8 @@ impl Progress {
     pub fn table(&self) -> String {
         let recs = self.records();
         let mut s = format!(
-            "{:<28} {:>14} {:>10} {:>16}\n",
-            "stage", "items", "seconds", "items/s"
+            "{:<28} {:>14} {:>10} {:>16} {:>12}\n",
+            "stage", "items", "seconds", "items/s", "peak RSS"
         );
         let mut total = 0.0;
         for r in &recs {
@@ -115,11 +136,12 @@ impl Progress {
                 0.0
             };
             s += &format!(
-                "{:<28} {:>14} {:>10.2} {:>16}\n",
+                "{:<28} {:>14} {:>10.2} {:>16} {:>12}\n",
                 r.stage,
                 format!("{} {}", r.items, r.unit),
                 r.seconds,
-                human(rate)
+                human(rate),
+                crate::memory::human(r.peak_rss)
             );
         }
         s += &format!("{:<28} {:>14} {:>10.2}\n", "total", "", total);

@@ -224,6 +224,22 @@ impl Tensor {
         }
     }
 
+    /// Whether the storage is a memory-mapped spill file.
+    pub fn is_mapped(&self) -> bool {
+        matches!(self.data, Bytes::Mapped(_))
+    }
+
+    /// For spilled (memory-mapped) tensors: drops the whole pages inside byte range `r` from
+    /// this process's resident set (they stay in the page cache and the spill file; a later
+    /// read faults them in again). No-op for in-memory storage.
+    pub fn release(&self, r: std::ops::Range<usize>) {
+        if let Bytes::Mapped(m) = &self.data {
+            let b = &m[r];
+            // SAFETY: `b` lies inside a shared, read-only file mapping.
+            unsafe { release_pages(b.as_ptr(), b.len()) }
+        }
+    }
+
     /// Stacks tensors with equal dtype and trailing shape along the first axis.
     pub fn concat_rows(parts: &[Tensor]) -> Option<Tensor> {
         let first = parts.first()?;
@@ -243,6 +259,23 @@ impl Tensor {
             shape,
             data: Bytes::Owned(data),
         })
+    }
+}
+
+/// `madvise(MADV_DONTNEED)` on the whole pages inside `[ptr, ptr + len)`.
+///
+/// # Safety
+/// The range must lie inside a `MAP_SHARED` file mapping: there the call only drops page-table
+/// entries and the data stays in the file, while on anonymous memory it would zero the pages.
+pub unsafe fn release_pages(ptr: *const u8, len: usize) {
+    const PAGE: usize = 4096;
+    let start = (ptr as usize).div_ceil(PAGE) * PAGE;
+    let end = (ptr as usize + len) / PAGE * PAGE;
+    if end > start {
+        // Errors are harmless here (the pages just stay resident).
+        // SAFETY: whole pages inside the caller's shared file mapping (see above).
+        let _ =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
     }
 }
 

@@ -83,10 +83,17 @@ pub struct ConstructArgs {
     /// Drop edges whose endpoints are unknown (with a count) instead of failing.
     #[arg(long)]
     pub skip_nonexist_edges: bool,
-    /// Folder for spilled intermediate arrays (default: a folder inside the output dir).
+    /// Memory budget: bytes (`8GiB`, `512MiB`, `16G`) or a percentage of RAM (`50%`). Data
+    /// arrays beyond half of it spill to the workspace; a run whose unspillable part (edge
+    /// lists, ID maps) does not fit stops early with a budget error. Default: 3/4 of the
+    /// memory available at start.
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Folder for spilled arrays (default: a hidden folder inside the output dir). Giving it
+    /// also spills every feature at least --ext-mem-feat-size wide, as GraphStorm does.
     #[arg(long, value_name = "DIR")]
     pub ext_mem_workspace: Option<PathBuf>,
-    /// Minimum feature width (elements per row) for spilling a feature to the workspace.
+    /// With --ext-mem-workspace: minimum feature width (elements per row) that always spills.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub ext_mem_feat_size: usize,
     /// Log level.
@@ -150,6 +157,16 @@ pub fn run(a: ConstructArgs) -> i32 {
         eprintln!("error: --num-parts must be at least 1");
         return 2;
     }
+    let memory = match &a.memory {
+        Some(m) => match crate::memory::parse_budget(m) {
+            Ok(bytes) => crate::memory::Budget { bytes },
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return 2;
+            }
+        },
+        None => crate::memory::Budget::default_for_machine(),
+    };
     let graphbolt = matches!(a.use_graphbolt.to_lowercase().as_str(), "true" | "1");
     let threads = a.threads.or(a.num_processes).unwrap_or(0);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
@@ -187,6 +204,8 @@ pub fn run(a: ConstructArgs) -> i32 {
         },
         skip_nonexist_edges: a.skip_nonexist_edges,
         workspace: a.ext_mem_workspace,
+        ext_mem_feat_size: a.ext_mem_feat_size,
+        memory,
         seed: a.seed,
     };
     let draw = !a.quiet && std::io::stderr().is_terminal();

@@ -170,6 +170,7 @@ pub(crate) fn compute(
     rows: &[usize],
     sep: Option<&str>,
     given: Option<&BTreeMap<String, usize>>,
+    ctx: &super::FeatureCtx<'_>,
 ) -> Result<CategoricalOut> {
     if spec.columns.len() != 1 {
         return Err(Error::config(
@@ -230,22 +231,20 @@ pub(crate) fn compute(
     let lookup: hashbrown::HashMap<&str, usize> =
         mapping.iter().map(|(s, &i)| (s.as_str(), i)).collect();
     let total: usize = rows.iter().sum();
-    let mut out = vec![0i8; total * k];
-    let slots = super::row_slots(&mut out, rows, k);
-    slots
-        .into_par_iter()
-        .zip(arrays.par_iter())
-        .for_each(|(slot, a)| {
-            for r in 0..a.len() {
-                row_categories(a.as_ref(), r, sep, &mut |s| {
-                    if let Some(&i) = lookup.get(s) {
-                        slot[r * k + i] = 1;
-                    }
-                });
-            }
-        });
+    let mut out = ctx.alloc(total, k, 0i8, &spec.name)?;
+    out.fill_blocks(rows, k, |p, slot| {
+        let a = &arrays[p];
+        for r in 0..a.len() {
+            row_categories(a.as_ref(), r, sep, &mut |s| {
+                if let Some(&i) = lookup.get(s) {
+                    slot[r * k + i] = 1;
+                }
+            });
+        }
+        Ok(())
+    })?;
     Ok(CategoricalOut {
-        tensor: Tensor::from_vec(vec![total, k], out),
+        tensor: out.into_tensor(vec![total, k])?,
         learned,
     })
 }

@@ -9,7 +9,6 @@
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float32Type, Float64Type, Int64Type};
-use rayon::prelude::*;
 
 use super::column::nan_msg;
 use super::{FeatureCtx, Part};
@@ -73,45 +72,41 @@ pub(crate) fn plain_f32(
     }
     let Some(width) = width else { return Ok(None) };
     let total: usize = rows.iter().sum();
-    let mut out = vec![0f32; total * width];
-    let slots = super::row_slots(&mut out, rows, width);
-    slots
-        .into_par_iter()
-        .zip(srcs.par_iter())
-        .zip(parts.par_iter())
-        .try_for_each(|((slot, src), part)| {
-            // Validation looks at the input values, like the general path.
-            let bad = match src {
-                None => None,
-                Some(Src::F32(v)) => {
-                    slot.copy_from_slice(v);
-                    ctx.validate
-                        .then(|| v.iter().position(|x| !x.is_finite()))
-                        .flatten()
-                }
-                Some(Src::F64(v)) => {
-                    slot.iter_mut()
-                        .zip(v.iter())
-                        .for_each(|(o, &x)| *o = x as f32);
-                    ctx.validate
-                        .then(|| v.iter().position(|x| !x.is_finite()))
-                        .flatten()
-                }
-                Some(Src::I64(v)) => {
-                    slot.iter_mut()
-                        .zip(v.iter())
-                        .for_each(|(o, &x)| *o = x as f32);
-                    None
-                }
-            };
-            match bad {
-                Some(i) => Err(part
-                    .loc(&spec.columns[0])
-                    .err(i / width, nan_msg(&spec.columns[0]))),
-                None => Ok(()),
+    let mut out = ctx.alloc(total, width, 0f32, &spec.name)?;
+    out.fill_blocks(rows, width, |i, slot| {
+        let (src, part) = (&srcs[i], &parts[i]);
+        // Validation looks at the input values, like the general path.
+        let bad = match src {
+            None => None,
+            Some(Src::F32(v)) => {
+                slot.copy_from_slice(v);
+                ctx.validate
+                    .then(|| v.iter().position(|x| !x.is_finite()))
+                    .flatten()
             }
-        })?;
-    Ok(Some(Tensor::from_vec(vec![total, width], out)))
+            Some(Src::F64(v)) => {
+                slot.iter_mut()
+                    .zip(v.iter())
+                    .for_each(|(o, &x)| *o = x as f32);
+                ctx.validate
+                    .then(|| v.iter().position(|x| !x.is_finite()))
+                    .flatten()
+            }
+            Some(Src::I64(v)) => {
+                slot.iter_mut()
+                    .zip(v.iter())
+                    .for_each(|(o, &x)| *o = x as f32);
+                None
+            }
+        };
+        match bad {
+            Some(i) => Err(part
+                .loc(&spec.columns[0])
+                .err(i / width, nan_msg(&spec.columns[0]))),
+            None => Ok(()),
+        }
+    })?;
+    Ok(Some(out.into_tensor(vec![total, width])?))
 }
 
 #[cfg(test)]
@@ -159,6 +154,7 @@ mod tests {
         let ctx = FeatureCtx {
             validate: true,
             dst_ids: None,
+            store: None,
         };
         let cols: Vec<ArrayRef> = vec![
             vectors((0..60).map(|i| i as f32 * 0.25 - 3.0).collect(), 3),
@@ -210,6 +206,7 @@ mod tests {
             &FeatureCtx {
                 validate: true,
                 dst_ids: None,
+                store: None,
             },
         )
         .unwrap();
@@ -244,6 +241,7 @@ mod tests {
             &FeatureCtx {
                 validate: true,
                 dst_ids: None,
+                store: None,
             },
         )
         .unwrap_err()
@@ -255,6 +253,7 @@ mod tests {
             &FeatureCtx {
                 validate: false,
                 dst_ids: None,
+                store: None,
             },
         );
         assert!(ok.is_ok());

@@ -167,22 +167,20 @@ pub(crate) fn compute(
         .max()
         .unwrap_or(0);
     let total: usize = rows.iter().sum();
-    let mut out = vec![-1i64; total * max_k];
-    let slots = super::row_slots(&mut out, rows, max_k);
-    slots
-        .into_par_iter()
-        .zip(arrays.par_iter())
-        .for_each(|(slot, a)| {
-            for r in 0..a.len() {
-                let row = &mut slot[r * max_k..(r + 1) * max_k];
-                let mut k = 0;
-                row_ids(a.as_ref(), r, sep, &mut |raw| {
-                    if let Some(id) = lookup(ids, &raw) {
-                        row[k] = id as i64;
-                        k += 1;
-                    }
-                });
-            }
-        });
-    Ok(Tensor::from_vec(vec![total, max_k], out))
+    let mut out = ctx.alloc(total, max_k, -1i64, &spec.name)?;
+    out.fill_blocks(rows, max_k, |p, slot| {
+        let a = &arrays[p];
+        for r in 0..a.len() {
+            let row = &mut slot[r * max_k..(r + 1) * max_k];
+            let mut k = 0;
+            row_ids(a.as_ref(), r, sep, &mut |raw| {
+                if let Some(id) = lookup(ids, &raw) {
+                    row[k] = id as i64;
+                    k += 1;
+                }
+            });
+        }
+        Ok(())
+    })?;
+    out.into_tensor(vec![total, max_k])
 }

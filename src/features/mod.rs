@@ -54,7 +54,8 @@ use crate::config::plan::{FeatureSpec, Transform};
 use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
 use crate::idmap::RawIdLookup;
-use crate::tensor::DType;
+use crate::tensor::{DType, Element};
+use crate::workspace::spill::{OutBuf, Store};
 
 /// The columns of one input file needed by a feature.
 pub struct FileColumns<'a> {
@@ -70,6 +71,24 @@ pub struct FeatureCtx<'a> {
     pub validate: bool,
     /// For `edge_dst_hard_negative`: the ID map of the edge's destination node type.
     pub dst_ids: Option<&'a dyn RawIdLookup>,
+    /// Where output arrays are allocated (memory or spill files); `None`: always memory.
+    pub store: Option<&'a Store>,
+}
+
+impl FeatureCtx<'_> {
+    /// An output buffer of `rows × width` elements set to `fill` (see [`Store::alloc`]).
+    pub(crate) fn alloc<T: Element>(
+        &self,
+        rows: usize,
+        width: usize,
+        fill: T,
+        what: &str,
+    ) -> Result<OutBuf<T>> {
+        match self.store {
+            Some(s) => s.alloc(rows, width, fill, what),
+            None => Ok(OutBuf::from_vec(vec![fill; rows * width])),
+        }
+    }
 }
 
 /// What one feature produced.
@@ -270,8 +289,14 @@ pub fn compute_feature(
         }
         Transform::Categorical { separator, mapping } => {
             ignore_out_dtype(spec, DType::I8);
-            let out =
-                categorical::compute(spec, files, &rows, separator.as_deref(), mapping.as_ref())?;
+            let out = categorical::compute(
+                spec,
+                files,
+                &rows,
+                separator.as_deref(),
+                mapping.as_ref(),
+                ctx,
+            )?;
             if let Some(m) = out.learned {
                 learned.insert("mapping".into(), serde_json::Value::Object(m));
             }
@@ -294,7 +319,7 @@ pub fn compute_feature(
                     d.name()
                 );
             }
-            let out = tokenize::compute(spec, files, &rows, tokenizer, *max_seq_length)?;
+            let out = tokenize::compute(spec, files, &rows, tokenizer, *max_seq_length, ctx)?;
             return finish(spec, out.tensors, learned, out.feature_dim);
         }
         Transform::BertHf { .. } | Transform::Tabular { .. } => return Err(unsupported(spec)),

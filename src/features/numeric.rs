@@ -273,57 +273,51 @@ fn apply_typed<T: OutElem>(
 ) -> Result<Tensor> {
     let width: usize = plans.iter().map(ColPlan::out_width).sum();
     let total: usize = rows.iter().sum();
-    let mut out = vec![T::default(); total * width];
-    // One slot per slice, with the slice's index and first row.
-    let starts = rows.iter().scan(0, |acc, &n| {
-        let s = *acc;
-        *acc += n;
-        Some(s)
-    });
-    let slots: Vec<(usize, usize, &mut [T])> = super::row_slots(&mut out, rows, width)
-        .into_iter()
-        .zip(starts)
-        .enumerate()
-        .map(|(i, (slot, start))| (i, start, slot))
-        .collect();
-    let res: Vec<Result<()>> = slots
-        .into_par_iter()
-        .map(|(i, row_start, slot)| {
-            let file = &files[i];
-            let mut off = 0;
-            for (c, plan) in plans.iter().enumerate() {
-                let w = plan.out_width();
-                let computed;
-                // Global kernels hold all rows: this file's rows start at `row_start`.
-                let (m, first) = match &plan.kernel {
-                    Kernel::Global(g) => (g, row_start),
-                    _ => {
-                        let loc = file.loc(&spec.columns[c]);
-                        let m = column::to_mat(
-                            &file.columns[c],
-                            plan.sep,
-                            plan.width,
-                            plan.truncate,
-                            ctx.validate,
-                            &loc,
-                        )?;
-                        computed = plan.apply(m);
-                        (&computed, 0)
-                    }
-                };
-                for r in 0..rows[i] {
-                    let dst = &mut slot[r * width + off..r * width + off + w];
-                    for (o, &x) in dst.iter_mut().zip(m.row(first + r)) {
-                        *o = T::from_f64(x);
-                    }
-                }
-                off += w;
-            }
-            Ok(())
+    let mut out = ctx.alloc(total, width, T::default(), &spec.name)?;
+    // First row of each slice.
+    let starts: Vec<usize> = rows
+        .iter()
+        .scan(0, |acc, &n| {
+            let s = *acc;
+            *acc += n;
+            Some(s)
         })
         .collect();
-    res.into_iter().collect::<Result<Vec<()>>>()?;
-    Ok(Tensor::from_vec(vec![total, width], out))
+    out.fill_blocks(rows, width, |i, slot| {
+        let row_start = starts[i];
+        let file = &files[i];
+        let mut off = 0;
+        for (c, plan) in plans.iter().enumerate() {
+            let w = plan.out_width();
+            let computed;
+            // Global kernels hold all rows: this file's rows start at `row_start`.
+            let (m, first) = match &plan.kernel {
+                Kernel::Global(g) => (g, row_start),
+                _ => {
+                    let loc = file.loc(&spec.columns[c]);
+                    let m = column::to_mat(
+                        &file.columns[c],
+                        plan.sep,
+                        plan.width,
+                        plan.truncate,
+                        ctx.validate,
+                        &loc,
+                    )?;
+                    computed = plan.apply(m);
+                    (&computed, 0)
+                }
+            };
+            for r in 0..rows[i] {
+                let dst = &mut slot[r * width + off..r * width + off + w];
+                for (o, &x) in dst.iter_mut().zip(m.row(first + r)) {
+                    *o = T::from_f64(x);
+                }
+            }
+            off += w;
+        }
+        Ok(())
+    })?;
+    out.into_tensor(vec![total, width])
 }
 
 /// `no-op`: agreed width, optional truncation, no statistics.

@@ -53,6 +53,7 @@ pub(super) fn run(spec: &FeatureSpec, files: Vec<Vec<ArrayRef>>) -> Result<Featu
         &FeatureCtx {
             validate: true,
             dst_ids: None,
+            store: None,
         },
     )
 }
@@ -202,6 +203,7 @@ fn noop_rejects_nan_inf_and_missing_naming_file_row_column() {
         &FeatureCtx {
             validate: false,
             dst_ids: None,
+            store: None,
         },
     )
     .unwrap();
@@ -803,6 +805,7 @@ fn run_ctx(
         &FeatureCtx {
             validate: true,
             dst_ids: Some(ids),
+            store: None,
         },
     )
 }

@@ -30,7 +30,6 @@
 //! of the preallocated outputs; the result does not depend on the thread count.
 
 use arrow::array::{Array, ArrayRef};
-use rayon::prelude::*;
 use tokenizers::{
     PaddingDirection, PaddingParams, PaddingStrategy, PostProcessor, Tokenizer,
     TruncationDirection, TruncationParams, TruncationStrategy,
@@ -42,7 +41,6 @@ use crate::config::plan::{FeatureSpec, HfTokenizer};
 use crate::config::validate::TOKENIZE_OUTPUTS;
 use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
-use crate::tensor::Tensor;
 
 /// The result of `tokenize_hf`.
 pub(crate) struct TokenizeOut {
@@ -119,6 +117,7 @@ pub(crate) fn compute(
     rows: &[usize],
     model: &HfTokenizer,
     max_len: usize,
+    ctx: &super::FeatureCtx<'_>,
 ) -> Result<TokenizeOut> {
     if spec.columns.len() != 1 {
         return Err(Error::config(
@@ -148,54 +147,62 @@ pub(crate) fn compute(
         .collect::<Result<_>>()?;
 
     let total: usize = rows.iter().sum();
-    let mut ids = vec![0i64; total * max_len];
-    let mut mask = vec![0i8; total * max_len];
-    let mut types = vec![0i8; total * max_len];
-    let slots: Vec<_> = super::row_slots(&mut ids, rows, max_len)
-        .into_iter()
-        .zip(super::row_slots(&mut mask, rows, max_len))
-        .zip(super::row_slots(&mut types, rows, max_len))
-        .map(|((a, b), c)| (a, b, c))
-        .collect();
-    slots
-        .into_par_iter()
-        .zip(files.par_iter().zip(arrays.par_iter()))
-        .try_for_each(|((ids, mask, types), (part, arr))| {
-            let loc = part.loc(column);
-            let strings = StrCol::new(arr.as_ref()).ok_or_else(|| loc.err(0, "not text"))?;
-            for r in 0..arr.len() {
-                let text = strings.get(r).ok_or_else(|| {
-                    loc.err(
-                        r,
-                        "missing value; tokenize_hf needs a string in every row (an empty \
-                         CSV field is a missing value)",
-                    )
-                })?;
-                let enc = tok
-                    .encode(text, true)
-                    .map_err(|e| loc.err(r, format!("tokenization failed: {e}")))?;
-                if enc.get_ids().len() != max_len {
-                    return Err(loc.err(
-                        r,
-                        format!(
-                            "the tokenizer produced {} tokens instead of max_seq_length {max_len}",
-                            enc.get_ids().len()
-                        ),
-                    ));
-                }
-                let o = r * max_len..(r + 1) * max_len;
-                for (d, &s) in ids[o.clone()].iter_mut().zip(enc.get_ids()) {
-                    *d = s as i64;
-                }
-                for (d, &s) in mask[o.clone()].iter_mut().zip(enc.get_attention_mask()) {
-                    *d = s as i8;
-                }
-                for (d, &s) in types[o].iter_mut().zip(enc.get_type_ids()) {
-                    *d = s as i8;
-                }
+    let [n_ids, n_mask, n_types] = TOKENIZE_OUTPUTS;
+    let mut ids = ctx.alloc(total, max_len, 0i64, n_ids)?;
+    let mut mask = ctx.alloc(total, max_len, 0i8, n_mask)?;
+    let mut types = ctx.alloc(total, max_len, 0i8, n_types)?;
+    // One tokenization: token IDs go straight into their buffer, the (8× smaller) masks of each
+    // block are kept aside and copied into theirs afterwards.
+    let side: Vec<std::sync::Mutex<(Vec<i8>, Vec<i8>)>> =
+        rows.iter().map(|_| Default::default()).collect();
+    ids.fill_blocks(rows, max_len, |i, ids| {
+        let (part, arr) = (&files[i], &arrays[i]);
+        let loc = part.loc(column);
+        let strings = StrCol::new(arr.as_ref()).ok_or_else(|| loc.err(0, "not text"))?;
+        let mut mask = vec![0i8; ids.len()];
+        let mut types = vec![0i8; ids.len()];
+        for r in 0..arr.len() {
+            let text = strings.get(r).ok_or_else(|| {
+                loc.err(
+                    r,
+                    "missing value; tokenize_hf needs a string in every row (an empty \
+                     CSV field is a missing value)",
+                )
+            })?;
+            let enc = tok
+                .encode(text, true)
+                .map_err(|e| loc.err(r, format!("tokenization failed: {e}")))?;
+            if enc.get_ids().len() != max_len {
+                return Err(loc.err(
+                    r,
+                    format!(
+                        "the tokenizer produced {} tokens instead of max_seq_length {max_len}",
+                        enc.get_ids().len()
+                    ),
+                ));
             }
-            Ok(())
-        })?;
+            let o = r * max_len..(r + 1) * max_len;
+            for (d, &s) in ids[o.clone()].iter_mut().zip(enc.get_ids()) {
+                *d = s as i64;
+            }
+            for (d, &s) in mask[o.clone()].iter_mut().zip(enc.get_attention_mask()) {
+                *d = s as i8;
+            }
+            for (d, &s) in types[o].iter_mut().zip(enc.get_type_ids()) {
+                *d = s as i8;
+            }
+        }
+        *side[i].lock().expect("mask lock") = (mask, types);
+        Ok(())
+    })?;
+    mask.fill_blocks(rows, max_len, |i, b| {
+        b.copy_from_slice(&side[i].lock().expect("mask lock").0);
+        Ok(())
+    })?;
+    types.fill_blocks(rows, max_len, |i, b| {
+        b.copy_from_slice(&std::mem::take(&mut *side[i].lock().expect("mask lock")).1);
+        Ok(())
+    })?;
 
     let feature_dim = match model.hidden_size {
         Some(h) => vec![h],
@@ -210,20 +217,19 @@ pub(crate) fn compute(
         }
     };
     let shape = vec![total, max_len];
-    let [n_ids, n_mask, n_types] = TOKENIZE_OUTPUTS;
     Ok(TokenizeOut {
         tensors: vec![
             NamedTensor {
                 name: n_ids.into(),
-                tensor: Tensor::from_vec(shape.clone(), ids),
+                tensor: ids.into_tensor(shape.clone())?,
             },
             NamedTensor {
                 name: n_mask.into(),
-                tensor: Tensor::from_vec(shape.clone(), mask),
+                tensor: mask.into_tensor(shape.clone())?,
             },
             NamedTensor {
                 name: n_types.into(),
-                tensor: Tensor::from_vec(shape, types),
+                tensor: types.into_tensor(shape)?,
             },
         ],
         feature_dim,
@@ -278,11 +284,12 @@ mod tests {
         let ctx = FeatureCtx {
             validate: true,
             dst_ids: None,
+            store: None,
         };
         compute_feature(spec, &files, &ctx)
     }
 
-    fn rows<T: crate::tensor::Element + Copy>(t: &Tensor) -> Vec<Vec<T>> {
+    fn rows<T: crate::tensor::Element + Copy>(t: &crate::tensor::Tensor) -> Vec<Vec<T>> {
         let w = t.shape[1];
         t.as_slice::<T>()
             .unwrap()
@@ -418,6 +425,7 @@ mod tests {
         let ctx = FeatureCtx {
             validate: true,
             dst_ids: None,
+            store: None,
         };
         let e = compute_feature(&spec(tiny(), 8), &files, &ctx).unwrap_err();
         assert!(e.to_string().contains("needs a text column"), "{e}");

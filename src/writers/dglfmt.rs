@@ -61,17 +61,40 @@ const FORMAT_FLAG: i64 = 1 << 32;
 const ALL_FORMATS: i64 = 7;
 /// Payload chunk size for gathered / widened arrays.
 const CHUNK: usize = 1 << 16;
+/// IDs generated at a time for [`Ids::Gen`] / [`Ids::Range`].
+const GEN_BLOCK: usize = 1 << 20;
+/// Span of a spilled source released at a time while streaming it out.
+const RELEASE_SPAN: usize = 8 << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Arrays to write
 // ---------------------------------------------------------------------------------------------
 
-/// A list of non-negative integer IDs in one of the widths the crate stores them in.
+/// IDs computed on demand, a block at a time: lets writers stream arrays (such as a
+/// partition's edge endpoints) that would be too large to materialize.
+pub trait IdSource: Sync + std::fmt::Debug {
+    /// Writes IDs `start .. start + out.len()` into `out`.
+    fn fill(&self, start: usize, out: &mut [u64]);
+}
+
+/// A list of non-negative integer IDs in one of the widths the crate stores them in, or
+/// generated ones.
 #[derive(Clone, Copy, Debug)]
 pub enum Ids<'a> {
     U32(&'a [u32]),
     U64(&'a [u64]),
     I64(&'a [i64]),
+    /// `start, start + 1, ..., start + len − 1`.
+    Range {
+        start: u64,
+        len: usize,
+    },
+    /// IDs `offset .. offset + len` of a generator.
+    Gen {
+        src: &'a dyn IdSource,
+        offset: usize,
+        len: usize,
+    },
 }
 
 impl<'a> Ids<'a> {
@@ -80,6 +103,7 @@ impl<'a> Ids<'a> {
             Ids::U32(v) => v.len(),
             Ids::U64(v) => v.len(),
             Ids::I64(v) => v.len(),
+            Ids::Range { len, .. } | Ids::Gen { len, .. } => *len,
         }
     }
 
@@ -94,6 +118,16 @@ impl<'a> Ids<'a> {
             Ids::U32(v) => u64::from(v[i]),
             Ids::U64(v) => v[i],
             Ids::I64(v) => v[i] as u64,
+            Ids::Range { start, len } => {
+                assert!(i < *len, "index {i} out of range {len}");
+                start + i as u64
+            }
+            Ids::Gen { src, offset, len } => {
+                assert!(i < *len, "index {i} out of range {len}");
+                let mut one = [0u64];
+                src.fill(offset + i, &mut one);
+                one[0]
+            }
         }
     }
 
@@ -103,12 +137,70 @@ impl<'a> Ids<'a> {
             Ids::U32(v) => Ids::U32(&v[r]),
             Ids::U64(v) => Ids::U64(&v[r]),
             Ids::I64(v) => Ids::I64(&v[r]),
+            Ids::Range { start, len } => {
+                assert!(r.start <= r.end && r.end <= len, "slice out of range");
+                Ids::Range {
+                    start: start + r.start as u64,
+                    len: r.len(),
+                }
+            }
+            Ids::Gen { src, offset, len } => {
+                assert!(r.start <= r.end && r.end <= len, "slice out of range");
+                Ids::Gen {
+                    src,
+                    offset: offset + r.start,
+                    len: r.len(),
+                }
+            }
         }
     }
 
-    /// Iterates the IDs as `u64`.
+    /// Iterates the IDs as `u64` (generated IDs a block at a time).
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        (0..self.len()).map(move |i| self.get(i))
+        let mut buf: Vec<u64> = Vec::new();
+        let mut at = 0usize;
+        (0..self.len()).map(move |i| match *self {
+            Ids::Gen { src, offset, len } => {
+                if i == at + buf.len() || buf.is_empty() {
+                    at = i;
+                    buf.resize(GEN_BLOCK.min(len - i), 0);
+                    src.fill(offset + i, &mut buf);
+                }
+                buf[i - at]
+            }
+            _ => self.get(i),
+        })
+    }
+
+    /// Calls `f` with consecutive blocks of the IDs (slices of the stored array where possible).
+    pub fn for_each_block(&self, mut f: impl FnMut(&[u64])) {
+        let n = self.len();
+        let mut buf = vec![0u64; GEN_BLOCK.min(n)];
+        let mut i = 0;
+        while i < n {
+            let m = GEN_BLOCK.min(n - i);
+            let out = &mut buf[..m];
+            match *self {
+                Ids::U64(v) => {
+                    f(&v[i..i + m]);
+                    i += m;
+                    continue;
+                }
+                Ids::Gen { src, offset, .. } => src.fill(offset + i, out),
+                Ids::Range { start, .. } => {
+                    for (k, o) in out.iter_mut().enumerate() {
+                        *o = start + (i + k) as u64;
+                    }
+                }
+                _ => {
+                    for (k, o) in out.iter_mut().enumerate() {
+                        *o = self.get(i + k);
+                    }
+                }
+            }
+            f(out);
+            i += m;
+        }
     }
 }
 
@@ -125,6 +217,9 @@ pub enum ArrayData<'a> {
     },
     /// IDs written as int64.
     Int64(Ids<'a>),
+    /// Runs of equal values `(count, value)`, each value written in the array's dtype
+    /// (integer dtypes only).
+    Runs(&'a [(u64, i64)]),
 }
 
 /// An array to serialize: dtype, shape and a payload source. Built by the constructors below,
@@ -134,6 +229,9 @@ pub struct ArrayRef<'a> {
     pub dtype: DType,
     pub shape: Vec<usize>,
     pub data: ArrayData<'a>,
+    /// The source tensor when it is a spilled (memory-mapped) one: pages already written out
+    /// are released behind the cursor so streaming it does not grow the resident set.
+    pub spilled: Option<&'a Tensor>,
 }
 
 impl<'a> ArrayRef<'a> {
@@ -143,6 +241,7 @@ impl<'a> ArrayRef<'a> {
             dtype: t.dtype,
             shape: t.shape.clone(),
             data: ArrayData::Raw(t.bytes()),
+            spilled: t.is_mapped().then_some(t),
         }
     }
 
@@ -161,6 +260,7 @@ impl<'a> ArrayRef<'a> {
                 row_bytes: t.row_bytes(),
                 rows,
             },
+            spilled: t.is_mapped().then_some(t),
         }
     }
 
@@ -170,6 +270,18 @@ impl<'a> ArrayRef<'a> {
             dtype: DType::I64,
             shape: vec![ids.len()],
             data: ArrayData::Int64(ids),
+            spilled: None,
+        }
+    }
+
+    /// A 1-D integer array of runs `(count, value)` (e.g. per-edge type IDs in relation order).
+    pub fn runs(dtype: DType, runs: &'a [(u64, i64)]) -> Self {
+        assert!(!dtype.is_float(), "runs are integer arrays");
+        ArrayRef {
+            dtype,
+            shape: vec![runs.iter().map(|r| r.0 as usize).sum()],
+            data: ArrayData::Runs(runs),
+            spilled: None,
         }
     }
 
@@ -179,6 +291,7 @@ impl<'a> ArrayRef<'a> {
             dtype: T::DTYPE,
             shape: vec![v.len()],
             data: ArrayData::Raw(bytemuck::cast_slice(v)),
+            spilled: None,
         }
     }
 
@@ -198,14 +311,49 @@ impl<'a> ArrayRef<'a> {
         F: FnMut(&[u8]) -> io::Result<()>,
     {
         match self.data {
-            ArrayData::Raw(b) => {
-                if !b.is_empty() {
-                    f(b)?;
+            ArrayData::Raw(b) => match self.spilled {
+                Some(t) => {
+                    for (i, piece) in b.chunks(RELEASE_SPAN).enumerate() {
+                        f(piece)?;
+                        t.release(i * RELEASE_SPAN..i * RELEASE_SPAN + piece.len());
+                    }
                 }
-            }
+                None => {
+                    if !b.is_empty() {
+                        f(b)?;
+                    }
+                }
+            },
             ArrayData::Int64(Ids::I64(v)) => {
                 if !v.is_empty() {
                     f(bytemuck::cast_slice(v))?;
+                }
+            }
+            ArrayData::Int64(ids @ (Ids::Gen { .. } | Ids::Range { .. })) => {
+                let mut res = Ok(());
+                ids.for_each_block(|b| {
+                    if res.is_ok() {
+                        // IDs are < 2^63: the u64 bytes are the int64 bytes.
+                        res = f(bytemuck::cast_slice(b));
+                    }
+                });
+                res?;
+            }
+            ArrayData::Runs(runs) => {
+                let size = self.dtype.size();
+                let mut buf = Vec::with_capacity(CHUNK);
+                for &(count, value) in runs {
+                    let bytes = value.to_le_bytes();
+                    for _ in 0..count {
+                        buf.extend_from_slice(&bytes[..size]);
+                        if buf.len() >= CHUNK {
+                            f(&buf)?;
+                            buf.clear();
+                        }
+                    }
+                }
+                if !buf.is_empty() {
+                    f(&buf)?;
                 }
             }
             ArrayData::Int64(ids) => {
@@ -226,24 +374,45 @@ impl<'a> ArrayRef<'a> {
                 row_bytes,
                 rows,
             } => {
+                // Spilled sources: rows come in ascending order (writers gather partition
+                // members in construction order), so the span from the first row since the last
+                // release up to the current row is done and can go back to the page cache.
+                let mut behind = if rows.is_empty() {
+                    0
+                } else {
+                    rows.get(0) as usize
+                };
+                let mut release = |upto: usize| {
+                    if let Some(t) = self.spilled {
+                        if upto > behind && (upto - behind) * row_bytes >= RELEASE_SPAN {
+                            t.release(behind * row_bytes..upto * row_bytes);
+                            behind = upto;
+                        }
+                    }
+                };
                 if row_bytes >= CHUNK {
                     for r in rows.iter() {
                         let r = r as usize;
                         f(&src[r * row_bytes..(r + 1) * row_bytes])?;
+                        release(r);
                     }
                 } else {
                     let mut buf = Vec::with_capacity(CHUNK + row_bytes);
+                    let mut last = 0;
                     for r in rows.iter() {
                         let r = r as usize;
                         buf.extend_from_slice(&src[r * row_bytes..(r + 1) * row_bytes]);
+                        last = r;
                         if buf.len() >= CHUNK {
                             f(&buf)?;
                             buf.clear();
+                            release(r);
                         }
                     }
                     if !buf.is_empty() {
                         f(&buf)?;
                     }
+                    release(last + 1);
                 }
             }
         }
@@ -575,7 +744,11 @@ fn write_unit_graph<W: Write>(
     put_i64(w, g.formats.code() | FORMAT_FLAG)?;
     put_i64(w, ALL_FORMATS | FORMAT_FLAG)?;
     if g.formats.coo {
-        for (ids, n) in [(rel.src, n_src), (rel.dst, n_dst)] {
+        // Generated IDs are in range by construction (and checking would generate them twice).
+        for (ids, n) in [(rel.src, n_src), (rel.dst, n_dst)]
+            .into_iter()
+            .filter(|(ids, _)| !matches!(ids, Ids::Gen { .. }))
+        {
             if let Some(bad) = ids.iter().find(|&x| x as usize >= n) {
                 return Err(invalid(format!(
                     "relation '{}': node ID {bad} out of range 0..{n}",

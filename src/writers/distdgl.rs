@@ -44,7 +44,9 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::partition::Assignment;
 use crate::tensor::{DType, Tensor};
-use crate::writers::dglfmt::{self, ArrayRef, Formats, GraphRef, Ids, NamedArray, RelationRef};
+use crate::writers::dglfmt::{
+    self, ArrayRef, Formats, GraphRef, IdSource, Ids, NamedArray, RelationRef,
+};
 use crate::writers::pt::{self, PtKey, PtObject};
 
 /// Options of [`write_distdgl`].
@@ -598,6 +600,213 @@ impl RangeLookup {
     }
 }
 
+/// The HALO nodes of a partition: a bitmap over global (homogeneous) node IDs with per-word
+/// prefix counts, so the local ID of a HALO source is `n_inner + rank(gid)` in O(1).
+struct HaloIndex {
+    words: Vec<u64>,
+    /// `before[w]`: set bits in words `0..w`.
+    before: Vec<u64>,
+    /// The HALO nodes, sorted.
+    list: Vec<u64>,
+}
+
+impl HaloIndex {
+    #[inline]
+    fn rank(&self, gid: u64) -> u64 {
+        let (w, b) = ((gid / 64) as usize, gid % 64);
+        self.before[w] + u64::from((self.words[w] & ((1u64 << b) - 1)).count_ones())
+    }
+}
+
+/// A partition's inner edges in global-EID order (relation by relation, `e_order` inside a
+/// relation), read straight from the graph's edge lists.
+struct PartEdges<'a> {
+    g: &'a Graph,
+    asg: &'a Assignment,
+    nodes: &'a NodeLayout,
+    edges: &'a EdgeLayout,
+    p: usize,
+    /// First local edge index of each relation (`R + 1` entries).
+    rel_start: Vec<usize>,
+    /// (source type, destination type) per relation.
+    types: Vec<(usize, usize)>,
+    nstart: u64,
+    nend: u64,
+    halo: HaloIndex,
+}
+
+/// Edges per generated block handed to one rayon task.
+const GEN_TASK: usize = 1 << 14;
+
+impl<'a> PartEdges<'a> {
+    fn new(
+        g: &'a Graph,
+        asg: &'a Assignment,
+        nodes: &'a NodeLayout,
+        edges: &'a EdgeLayout,
+        p: usize,
+        nstart: u64,
+        nend: u64,
+    ) -> Self {
+        let mut rel_start = vec![0usize];
+        for r in 0..g.etypes.len() {
+            let n = (edges.pstart[r][p + 1] - edges.pstart[r][p]) as usize;
+            rel_start.push(rel_start[r] + n);
+        }
+        let types = g
+            .etypes
+            .iter()
+            .map(|et| {
+                (
+                    g.ntype_index(&et.src).unwrap_or(0),
+                    g.ntype_index(&et.dst).unwrap_or(0),
+                )
+            })
+            .collect();
+        let mut pe = PartEdges {
+            g,
+            asg,
+            nodes,
+            edges,
+            p,
+            rel_start,
+            types,
+            nstart,
+            nend,
+            halo: HaloIndex {
+                words: Vec::new(),
+                before: Vec::new(),
+                list: Vec::new(),
+            },
+        };
+        pe.halo = pe.build_halo();
+        pe
+    }
+
+    fn len(&self) -> usize {
+        *self.rel_start.last().unwrap_or(&0)
+    }
+
+    /// Calls `f(k, homogeneous ID)` for local edges `start + k`, `k < n`, of the source
+    /// (`src = true`) or destination side.
+    fn walk(&self, start: usize, n: usize, src: bool, mut f: impl FnMut(usize, u64)) {
+        let mut i = start;
+        let end = start + n;
+        while i < end {
+            let r = self.rel_start.partition_point(|&s| s <= i) - 1;
+            let stop = end.min(self.rel_start[r + 1]);
+            let (st, dt) = self.types[r];
+            let el = &self.g.edges[r];
+            let rows = self
+                .edges
+                .part_rows(r, self.p)
+                .slice(i - self.rel_start[r]..stop - self.rel_start[r]);
+            let mut k = i - start;
+            rows.for_each_block(|b| {
+                for &e in b {
+                    let e = e as usize;
+                    let h = if src {
+                        self.nodes.homo(self.asg, st, el.src[e] as usize)
+                    } else {
+                        self.nodes.homo(self.asg, dt, el.dst[e] as usize)
+                    };
+                    f(k, h);
+                    k += 1;
+                }
+            });
+            i = stop;
+        }
+    }
+
+    fn build_halo(&self) -> HaloIndex {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let total = self
+            .nodes
+            .map
+            .iter()
+            .flatten()
+            .map(|r| r[1])
+            .max()
+            .unwrap_or(0);
+        let nwords = total as usize / 64 + 1;
+        let words: Vec<AtomicU64> = (0..nwords).map(|_| AtomicU64::new(0)).collect();
+        let (lo, hi) = (self.nstart, self.nend);
+        let n = self.len();
+        (0..n.div_ceil(GEN_TASK)).into_par_iter().for_each(|c| {
+            let s = c * GEN_TASK;
+            self.walk(s, GEN_TASK.min(n - s), true, |_, h| {
+                if h < lo || h >= hi {
+                    words[(h / 64) as usize].fetch_or(1 << (h % 64), Ordering::Relaxed);
+                }
+            });
+        });
+        let words: Vec<u64> = words.into_iter().map(AtomicU64::into_inner).collect();
+        let mut before = Vec::with_capacity(nwords);
+        let mut acc = 0u64;
+        let mut list = Vec::new();
+        for (w, &bits) in words.iter().enumerate() {
+            before.push(acc);
+            acc += u64::from(bits.count_ones());
+            let mut b = bits;
+            while b != 0 {
+                list.push(w as u64 * 64 + u64::from(b.trailing_zeros()));
+                b &= b - 1;
+            }
+        }
+        HaloIndex {
+            words,
+            before,
+            list,
+        }
+    }
+}
+
+/// Local source IDs of a partition's inner edges.
+#[derive(Debug)]
+struct SrcGen<'a, 'g>(&'a PartEdges<'g>);
+/// Local destination IDs of a partition's inner edges.
+#[derive(Debug)]
+struct DstGen<'a, 'g>(&'a PartEdges<'g>);
+
+impl std::fmt::Debug for PartEdges<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PartEdges(part {}, {} edges)", self.p, self.len())
+    }
+}
+
+impl IdSource for SrcGen<'_, '_> {
+    fn fill(&self, start: usize, out: &mut [u64]) {
+        let pe = self.0;
+        let (lo, hi) = (pe.nstart, pe.nend);
+        let n_inner = hi - lo;
+        out.par_chunks_mut(GEN_TASK).enumerate().for_each(|(c, o)| {
+            pe.walk(start + c * GEN_TASK, o.len(), true, |k, h| {
+                o[k] = if (lo..hi).contains(&h) {
+                    h - lo
+                } else {
+                    n_inner + pe.halo.rank(h)
+                };
+            })
+        });
+    }
+}
+
+impl IdSource for DstGen<'_, '_> {
+    fn fill(&self, start: usize, out: &mut [u64]) {
+        let pe = self.0;
+        let lo = pe.nstart;
+        out.par_chunks_mut(GEN_TASK).enumerate().for_each(|(c, o)| {
+            pe.walk(start + c * GEN_TASK, o.len(), false, |k, h| {
+                debug_assert!(
+                    (pe.nstart..pe.nend).contains(&h),
+                    "edge owned by its destination's partition"
+                );
+                o[k] = h - lo;
+            })
+        });
+    }
+}
+
 /// Shuffled per-type IDs in place of the destination-type construction IDs of a
 /// hard-negative feature slice (`gconstruct.md` §4.5); negative entries are kept.
 fn remap_hard_negatives(t: &Tensor, new_id: &[u32], key: &str) -> Result<Tensor> {
@@ -691,52 +900,25 @@ fn write_partition(
     // The structure file and the feature files are independent: write them concurrently.
     let (halo_nodes, omitted) = rayon::join(
         || -> Result<u64> {
-            // Inner edges in global-EID order: global source IDs and local destination IDs.
-            let mut src = Vec::with_capacity(n_edges);
-            let mut dst = Vec::with_capacity(n_edges);
-            let mut etype = if hetero {
-                Vec::with_capacity(n_edges)
+            // Inner edges in global-EID order, generated a block at a time (never materialized):
+            // global source IDs become local ones through the HALO rank index.
+            let pe = PartEdges::new(g, asg, nodes, edges, p, nstart, nend);
+            let halo = &pe.halo.list;
+            let n_local = n_inner + halo.len();
+            let etype_runs: Vec<(u64, i64)> = if hetero {
+                inner_edges
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &c)| (c, r as i64))
+                    .collect()
             } else {
                 Vec::new()
             };
-            for (r, et) in g.etypes.iter().enumerate() {
-                let (st, dt) = (
-                    g.ntype_index(&et.src).unwrap_or(0),
-                    g.ntype_index(&et.dst).unwrap_or(0),
-                );
-                let el = &g.edges[r];
-                for e in edges.part_rows(r, p).iter() {
-                    let e = e as usize;
-                    src.push(nodes.homo(asg, st, el.src[e] as usize) as i64);
-                    let d = nodes.homo(asg, dt, el.dst[e] as usize);
-                    debug_assert!(
-                        (nstart..nend).contains(&d),
-                        "edge owned by its destination's partition"
-                    );
-                    dst.push((d - nstart) as i64);
-                }
-                if hetero {
-                    etype.resize(etype.len() + inner_edges[r] as usize, r as i32);
-                }
-            }
-            // HALO nodes: sorted unique sources outside the partition's range; then local source IDs.
             let (lo, hi) = (nstart as i64, nend as i64);
-            let mut halo: Vec<i64> = src.iter().copied().filter(|&s| s < lo || s >= hi).collect();
-            halo.par_sort_unstable();
-            halo.dedup();
-            for s in src.iter_mut() {
-                *s = if (lo..hi).contains(s) {
-                    *s - lo
-                } else {
-                    // Present by construction.
-                    (n_inner + halo.binary_search(s).unwrap_or(0)) as i64
-                };
-            }
-            let n_local = n_inner + halo.len();
 
             // Node data.
             let mut nid: Vec<i64> = (lo..hi).collect();
-            nid.extend_from_slice(&halo);
+            nid.extend(halo.iter().map(|&h| h as i64));
             let mut inner_node = vec![1u8; n_inner];
             inner_node.resize(n_local, 0);
             let lookup = RangeLookup::new(&nodes.map, num_parts);
@@ -747,13 +929,13 @@ fn write_partition(
                     let [a, b] = nodes.map[t][p];
                     ntype_ids.resize(ntype_ids.len() + (b - a) as usize, t as i32);
                 }
-                ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h as u64).1 as i32));
+                ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h).1 as i32));
             }
             let mut part_id = Vec::new();
             if num_parts > 1 {
                 part_id.reserve(n_local);
                 part_id.resize(n_inner, p as i64);
-                part_id.extend(halo.iter().map(|&h| lookup.locate(h as u64).0 as i64));
+                part_id.extend(halo.iter().map(|&h| lookup.locate(h).0 as i64));
             }
             let mut ndata = vec![
                 NamedArray::new("_ID", ArrayRef::slice(&nid)),
@@ -766,15 +948,47 @@ fn write_partition(
                 ndata.push(NamedArray::new("part_id", ArrayRef::slice(&part_id)));
             }
             // Edge data.
-            let eid: Vec<i64> = (estart as i64..(estart as usize + n_edges) as i64).collect();
-            let inner_edge = vec![1u8; n_edges];
+            let ones = [(n_edges as u64, 1i64)];
             let mut edata = vec![
-                NamedArray::new("_ID", ArrayRef::slice(&eid)),
-                NamedArray::new("inner_edge", ArrayRef::slice(&inner_edge)),
+                NamedArray::new(
+                    "_ID",
+                    ArrayRef::ids(Ids::Range {
+                        start: estart,
+                        len: n_edges,
+                    }),
+                ),
+                NamedArray::new("inner_edge", ArrayRef::runs(DType::U8, &ones)),
             ];
             if hetero {
-                edata.push(NamedArray::new("_TYPE", ArrayRef::slice(&etype)));
+                edata.push(NamedArray::new(
+                    "_TYPE",
+                    ArrayRef::runs(DType::I32, &etype_runs),
+                ));
             }
+            let (src_gen, dst_gen) = (SrcGen(&pe), DstGen(&pe));
+            // CSC needs random access: materialize the endpoints only then.
+            let materialized: Option<(Vec<u64>, Vec<u64>)> = opts.write_csc.then(|| {
+                let mut s = vec![0u64; n_edges];
+                let mut d = vec![0u64; n_edges];
+                src_gen.fill(0, &mut s);
+                dst_gen.fill(0, &mut d);
+                (s, d)
+            });
+            let (src, dst) = match &materialized {
+                Some((s, d)) => (Ids::U64(s), Ids::U64(d)),
+                None => (
+                    Ids::Gen {
+                        src: &src_gen,
+                        offset: 0,
+                        len: n_edges,
+                    },
+                    Ids::Gen {
+                        src: &dst_gen,
+                        offset: 0,
+                        len: n_edges,
+                    },
+                ),
+            };
             let graph = GraphRef {
                 ntypes: vec!["_N"],
                 num_nodes: vec![n_local as u64],
@@ -782,8 +996,8 @@ fn write_partition(
                     name: "_E",
                     src_type: 0,
                     dst_type: 0,
-                    src: Ids::I64(&src),
-                    dst: Ids::I64(&dst),
+                    src,
+                    dst,
                 }],
                 node_data: vec![ndata],
                 edge_data: vec![edata],

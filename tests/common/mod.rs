@@ -37,6 +37,38 @@ pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
     );
 }
 
+/// Every file under `dir` (relative path → bytes).
+pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `partition_stats.json` reports how long METIS took: the only bytes allowed to differ.
+pub fn without_timings(name: &Path, bytes: &[u8]) -> Vec<u8> {
+    if name != Path::new("partition_stats.json") {
+        return bytes.to_vec();
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    if let Some(m) = v.get_mut("metis").and_then(|m| m.as_object_mut()) {
+        assert!(m.remove("csr_seconds").is_some() && m.remove("metis_seconds").is_some());
+    }
+    serde_json::to_vec(&v).unwrap()
+}
+
 /// Raw ID of every construction ID of `ntype` (`None`: NoopMap, no mapping written).
 pub fn raw_ids(out: &Path, ntype: &str) -> Option<Vec<Value>> {
     let dir = out.join("raw_id_mappings").join(ntype);
