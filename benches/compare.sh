@@ -2,22 +2,28 @@
 # End-to-end comparison: graphprep vs GraphStorm's construct_graph on products-shaped data.
 #
 #   benches/compare.sh [--scale S] [--runs N] [--ref-runs N] [--parts P] [--method metis|random]
-#                      [--noop-only] [--threads T] [--data DIR] [--no-ref]
+#                      [--noop-only] [--threads T] [--data DIR] [--no-ref] [--memory SIZE]...
 #
 # Generates the data once with ../shared/bench/gen_products.py (seeded), builds graphprep in
 # release mode, runs GraphStorm (env from ../shared/refenv.sh) and graphprep under
 # /usr/bin/time -v, and prints a markdown table of median wall time, median peak RSS and the
 # ratios. --noop-only rewrites the generated config to keep only no-op features (the numeric
 # transforms are dropped), the setting used for the construct issue's measurement.
+# --memory SIZE (repeatable) adds a graphprep row per budget (e.g. --memory 512MiB: arrays
+# spill to the workspace); without it graphprep runs with its default budget.
+# The decode floor (graphprep decode: the same input files decoded and discarded, same
+# readers and threads) is measured 3 times as well.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${GRAPHPREP_SHARED:-$repo/../shared}
 scale=0.1; runs=3; ref_runs=1; parts=1; method=random; noop=0; threads=$(nproc); data=""; ref=1
+budgets=()
 while [ $# -gt 0 ]; do
   case $1 in
     --scale) scale=$2; shift 2;; --runs) runs=$2; shift 2;; --ref-runs) ref_runs=$2; shift 2;;
     --parts) parts=$2; shift 2;; --method) method=$2; shift 2;; --noop-only) noop=1; shift;;
     --threads) threads=$2; shift 2;; --data) data=$2; shift 2;; --no-ref) ref=0; shift;;
+    --memory) budgets+=("$2"); shift 2;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
 done
@@ -57,10 +63,15 @@ measure() {
 }
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+[ ${#budgets[@]} = 0 ] && budgets=(default)
 for i in $(seq "$runs"); do
-  rm -rf "$work/gp"
-  measure graphprep "$bin" construct --conf-file "$conf" --output-dir "$work/gp" --graph-name products \
-    --num-parts "$parts" --part-method "$method" --add-reverse-edges --threads "$threads" --quiet
+  measure decode "$bin" decode --conf-file "$conf" --threads "$threads"
+  for b in "${budgets[@]}"; do
+    rm -rf "$work/gp"
+    mem=(); [ "$b" != default ] && mem=(--memory "$b")
+    measure "graphprep-$b" "$bin" construct --conf-file "$conf" --output-dir "$work/gp" --graph-name products \
+      --num-parts "$parts" --part-method "$method" --add-reverse-edges --threads "$threads" --quiet "${mem[@]}"
+  done
 done
 if [ $ref = 1 ]; then
   for i in $(seq "$ref_runs"); do
@@ -71,15 +82,29 @@ if [ $ref = 1 ]; then
   done
 fi
 
-gw=$(cut -d' ' -f1 "$work/graphprep" | median); gr=$(cut -d' ' -f2 "$work/graphprep" | median)
+col() { cut -d' ' -f"$2" "$work/$1" | median; }
+dw=$(col decode 1)
 echo
 echo "products-$scale ($(basename "$conf"), $parts part(s), $method, --add-reverse-edges, $threads threads, $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo))"
 echo
-echo "| tool | runs | median wall (s) | median peak RSS (MiB) |"
-echo "|---|---|---|---|"
-printf "| graphprep | %s | %.2f | %.0f |\n" "$runs" "$gw" "$(echo "$gr/1024" | bc -l)"
 if [ $ref = 1 ]; then
-  sw=$(cut -d' ' -f1 "$work/graphstorm" | median); sr=$(cut -d' ' -f2 "$work/graphstorm" | median)
-  printf "| GraphStorm construct_graph | %s | %.2f | %.0f |\n" "$ref_runs" "$sw" "$(echo "$sr/1024" | bc -l)"
-  printf "| **ratio** | | **%.1f× faster** | **%.1f× less memory** |\n" "$(echo "$sw/$gw" | bc -l)" "$(echo "$sr/$gr" | bc -l)"
+  sw=$(col graphstorm 1); sr=$(col graphstorm 2)
+  echo "| tool | runs | median wall (s) | median peak RSS (MiB) | vs GraphStorm: speed | vs GraphStorm: memory | wall / decode floor |"
+  echo "|---|---|---|---|---|---|---|"
+  printf "| GraphStorm construct_graph | %s | %.2f | %.0f | 1× | 1× | %.1f |\n" "$ref_runs" "$sw" "$(echo "$sr/1024" | bc -l)" "$(echo "$sw/$dw" | bc -l)"
+else
+  echo "| tool | runs | median wall (s) | median peak RSS (MiB) | wall / decode floor |"
+  echo "|---|---|---|---|---|"
 fi
+for b in "${budgets[@]}"; do
+  gw=$(col "graphprep-$b" 1); gr=$(col "graphprep-$b" 2)
+  name="graphprep"; [ "$b" != default ] && name="graphprep --memory $b"
+  if [ $ref = 1 ]; then
+    printf "| %s | %s | %.2f | %.0f | **%.1f× faster** | **1/%.1f** | %.1f |\n" "$name" "$runs" "$gw" "$(echo "$gr/1024" | bc -l)" \
+      "$(echo "$sw/$gw" | bc -l)" "$(echo "$sr/$gr" | bc -l)" "$(echo "$gw/$dw" | bc -l)"
+  else
+    printf "| %s | %s | %.2f | %.0f | %.1f |\n" "$name" "$runs" "$gw" "$(echo "$gr/1024" | bc -l)" "$(echo "$gw/$dw" | bc -l)"
+  fi
+done
+extra=""; [ $ref = 1 ] && extra=" | |"
+printf "| decode floor (graphprep decode) | %s | %.2f | %.0f%s | 1.0 |\n" "$runs" "$dw" "$(echo "$(col decode 2)/1024" | bc -l)" "$extra"

@@ -153,6 +153,58 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     })
 }
 
+/// The decode floor: reads every input file of `conf` (the columns the config uses, with the
+/// same readers and parallelism as `construct`) and discards them. Returns (files, rows).
+pub fn decode_inputs(conf: &Path, cwd: &Path, progress: &Progress) -> Result<(u64, u64)> {
+    let plan = crate::config::load_plan(conf, &crate::config::LoadOptions::new(cwd.into()))?;
+    let (mut files, mut rows) = (0u64, 0u64);
+    let mut blocks: Vec<(String, ColumnSet, &InputFiles)> = Vec::new();
+    for b in &plan.nodes {
+        let id: Vec<&str> = b.id_col.iter().map(|s| s.as_str()).collect();
+        blocks.push((
+            b.node_type.clone(),
+            block_columns(&id, &b.features, &b.labels),
+            &b.input,
+        ));
+    }
+    for e in &plan.edges {
+        let id: Vec<&str> = match &e.id_cols {
+            Some((s, d)) => vec![s.as_str(), d.as_str()],
+            None => Vec::new(),
+        };
+        blocks.push((
+            e.relation[1].clone(),
+            block_columns(&id, &e.features, &e.labels),
+            &e.input,
+        ));
+    }
+    for (name, cols, input) in blocks {
+        // One file in flight per thread, as construct's edge reading does.
+        let group = 2 * rayon::current_num_threads().max(1);
+        let stage = progress.stage(
+            &format!("decode {name}"),
+            Some(input.files.len() as u64),
+            "files",
+        );
+        let mut n = 0u64;
+        for chunk in input.files.chunks(group) {
+            let r: Vec<usize> = chunk
+                .par_iter()
+                .map(|f| {
+                    let t = readers::read_columns(f, &input.format, &cols.names)?;
+                    stage.inc(1);
+                    Ok(t.num_rows)
+                })
+                .collect::<Result<_>>()?;
+            n += r.iter().sum::<usize>() as u64;
+        }
+        stage.finish_as(n, "rows");
+        files += input.files.len() as u64;
+        rows += n;
+    }
+    Ok((files, rows))
+}
+
 /// Label statistics per type key (config order): label name → label value → train count.
 pub type TypeLabelStats = Vec<(String, BTreeMap<String, BTreeMap<i64, u64>>)>;
 

@@ -114,6 +114,49 @@ pub struct ConstructArgs {
     pub quiet: bool,
 }
 
+/// Flags of `graphprep decode`.
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    /// Path of the JSON construction config whose input files are decoded.
+    #[arg(long, value_name = "FILE")]
+    pub conf_file: PathBuf,
+    /// Worker threads. Default: all cores.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `graphprep decode`: reads all inputs and prints the stage table.
+pub fn decode(a: DecodeArgs) -> i32 {
+    super::logger::init(LevelFilter::Warn);
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return 1;
+        }
+    };
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let progress = Progress::new(false);
+    let t = std::time::Instant::now();
+    match pool.install(|| pipeline::decode_inputs(&a.conf_file, &cwd, &progress)) {
+        Ok((files, rows)) => {
+            eprintln!("{}", progress.table());
+            eprintln!(
+                "decoded {rows} rows from {files} files in {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
 /// GraphStorm's graph-name rule: drop leading digits, map '-' to '_', the rest must be a
 /// non-empty identifier.
 pub fn check_graph_name(name: &str) -> Result<(), String> {

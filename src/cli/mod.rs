@@ -25,6 +25,9 @@ pub enum Command {
     /// Build a graph from node/edge tables and a GraphStorm gconstruct config
     /// (drop-in for `python -m graphstorm.gconstruct.construct_graph`).
     Construct(Box<construct::ConstructArgs>),
+    /// Decode every input file of a config and discard it: the time floor of `construct`
+    /// (what `benches/compare.sh` reports next to the full run).
+    Decode(construct::DecodeArgs),
 }
 
 /// Parses `args` (including the program name), runs the command and returns the exit code.
@@ -39,6 +42,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match cli.command {
         Command::Construct(a) => construct::run(*a),
+        Command::Decode(a) => construct::decode(a),
     }
 }
 
