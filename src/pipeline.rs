@@ -156,7 +156,7 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
 /// The decode floor: reads every input file of `conf` (the columns the config uses, with the
 /// same readers and parallelism as `construct`) and discards them. Returns (files, rows).
 pub fn decode_inputs(conf: &Path, cwd: &Path, progress: &Progress) -> Result<(u64, u64)> {
-    let plan = crate::config::load_plan(conf, &crate::config::LoadOptions::new(cwd.into()))?;
+    let plan = crate::config::load_plan(conf, &crate::config::LoadOptions::new(cwd.to_path_buf()))?;
     let (mut files, mut rows) = (0u64, 0u64);
     let mut blocks: Vec<(String, ColumnSet, &InputFiles)> = Vec::new();
     for b in &plan.nodes {
