@@ -679,11 +679,10 @@ pub fn build_graph(
                 entry.src.extend_from_slice(&list.src);
                 entry.dst.extend_from_slice(&list.dst);
             }
-            progress.record(
-                &format!("read+map edges {}", et.rel),
-                n,
-                "edges",
-                t0.elapsed().as_secs_f64(),
+            log::debug!(
+                "edge block '{}': {n} edges read, mapped and processed in {:.2} s",
+                et.colon_key(),
+                t0.elapsed().as_secs_f64()
             );
         }
         add_data(

@@ -7,7 +7,9 @@
 //! get their IDs from the sorted unique raw IDs.
 //!
 //! String IDs are interned into one byte arena (`bytes` + `offsets`) and indexed by a
-//! `hashbrown::HashTable<u32>` holding only the new ID: no heap allocation per ID.
+//! `hashbrown::HashTable` whose slots hold the new ID plus the key's length and first 16 bytes:
+//! no heap allocation per ID, and IDs of up to 16 bytes are found without touching the arena
+//! (one cache miss per lookup instead of three).
 //! Lookups of edge endpoints run in parallel over row chunks (rayon).
 //!
 //! Deliberate difference from GraphStorm: integer raw IDs looked up in a string-keyed map are
@@ -16,7 +18,7 @@
 //! type inference on one side only.
 //!
 //! # Memory
-//! String maps: the raw bytes + 8 bytes offset + ~5 bytes table entry per ID. Integer maps:
+//! String maps: the raw bytes + 8 bytes offset + ~28 bytes table entry per ID. Integer maps:
 //! 8 bytes key + ~13 bytes table entry per ID. Identity maps: nothing.
 
 use std::hash::BuildHasher;
@@ -220,8 +222,25 @@ pub struct IntMap {
 #[derive(Debug)]
 pub struct StrMap {
     arena: StrArena,
-    table: HashTable<u32>,
+    table: HashTable<StrEntry>,
     hasher: Hasher,
+}
+
+/// A string-map slot: the key's first 16 bytes and length inline, so probing and matching
+/// keys of up to 16 bytes (the usual ID) never touches the arena.
+#[derive(Clone, Copy, Debug)]
+struct StrEntry {
+    prefix: [u8; 16],
+    len: u32,
+    id: u32,
+}
+
+#[inline]
+fn prefix16(k: &str) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    let n = k.len().min(16);
+    p[..n].copy_from_slice(&k.as_bytes()[..n]);
+    p
 }
 
 /// The ID map of one node type.
@@ -293,19 +312,47 @@ impl IntMap {
 impl StrMap {
     fn build(arena: StrArena) -> std::result::Result<StrMap, Duplicate> {
         let hasher = Hasher::default();
-        let table = index_keys(arena.len(), |i| arena.get(i), &hasher)?;
+        let n = arena.len();
+        let mut table: HashTable<StrEntry> = HashTable::with_capacity(n);
+        for i in 0..n {
+            let k = arena.get(i);
+            let (p, len) = (prefix16(k), k.len() as u32);
+            match table.entry(
+                hasher.hash_one(k),
+                |e| e.len == len && e.prefix == p && (len <= 16 || arena.get(e.id as usize) == k),
+                |e| hasher.hash_one(arena.get(e.id as usize)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(Duplicate {
+                        id: k.to_string(),
+                        row: i,
+                    })
+                }
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(StrEntry {
+                        prefix: p,
+                        len,
+                        id: i as u32,
+                    });
+                }
+            }
+        }
         Ok(StrMap {
             arena,
             table,
             hasher,
         })
     }
+    #[inline]
     fn get(&self, k: &str) -> Option<u32> {
+        let (p, len) = (prefix16(k), k.len() as u32);
         self.table
-            .find(self.hasher.hash_one(k), |&j| {
-                self.arena.get(j as usize) == k
+            .find(self.hasher.hash_one(k), |e| {
+                e.len == len
+                    && e.prefix == p
+                    && (len <= 16 || self.arena.get(e.id as usize) == k)
             })
-            .copied()
+            .map(|e| e.id)
     }
 }
 
@@ -502,6 +549,25 @@ mod tests {
         assert_eq!(m.lookup(&strs(&["a", "c", "zz"])), vec![1, 2, MISSING]);
         let d = IdMap::from_node_ids(strs(&["x", "y", "x"]), false).unwrap_err();
         assert_eq!((d.id.as_str(), d.row), ("x", 2));
+    }
+
+    #[test]
+    fn long_string_ids_share_prefixes() {
+        // Keys longer than the 16 inline bytes, equal in their first 16 bytes and length.
+        let keys = [
+            "customer-0000000000001",
+            "customer-0000000000002",
+            "customer-000000000000",
+            "",
+            "\0",
+        ];
+        let m = IdMap::from_node_ids(strs(&keys), false).unwrap();
+        assert_eq!(
+            m.lookup(&strs(&["customer-0000000000002", "\0", "", "customer-0000000000003"])),
+            vec![1, 4, 3, MISSING]
+        );
+        let d = IdMap::from_node_ids(strs(&[keys[0], keys[1], keys[0]]), false).unwrap_err();
+        assert_eq!(d.row, 2);
     }
 
     #[test]
