@@ -348,9 +348,7 @@ impl StrMap {
         let (p, len) = (prefix16(k), k.len() as u32);
         self.table
             .find(self.hasher.hash_one(k), |e| {
-                e.len == len
-                    && e.prefix == p
-                    && (len <= 16 || self.arena.get(e.id as usize) == k)
+                e.len == len && e.prefix == p && (len <= 16 || self.arena.get(e.id as usize) == k)
             })
             .map(|e| e.id)
     }
@@ -563,7 +561,12 @@ mod tests {
         ];
         let m = IdMap::from_node_ids(strs(&keys), false).unwrap();
         assert_eq!(
-            m.lookup(&strs(&["customer-0000000000002", "\0", "", "customer-0000000000003"])),
+            m.lookup(&strs(&[
+                "customer-0000000000002",
+                "\0",
+                "",
+                "customer-0000000000003"
+            ])),
             vec![1, 4, 3, MISSING]
         );
         let d = IdMap::from_node_ids(strs(&[keys[0], keys[1], keys[0]]), false).unwrap_err();
