@@ -91,6 +91,79 @@ pub enum Bytes {
     Owned(Vec<u8>),
     Typed(Box<dyn TypedStorage>),
     Mapped(memmap2::Mmap),
+    /// A 0/1 int8 matrix stored as the set columns of each row (see [`OneHot`]).
+    OneHot(Box<OneHot>),
+}
+
+/// A one-/multi-hot int8 matrix (`to_categorical` output) kept as the set columns of each
+/// row: 8 B per row + 4 B per set entry instead of `width` bytes per row. Writers expand rows
+/// on the fly ([`OneHot::write_row`]); anything that asks for the bytes gets them materialized
+/// once (in parallel) and cached.
+pub struct OneHot {
+    width: usize,
+    /// Row `r`'s set columns are `cols[offsets[r]..offsets[r + 1]]`.
+    offsets: Vec<u64>,
+    cols: Vec<u32>,
+    dense: std::sync::OnceLock<Vec<u8>>,
+}
+
+impl std::fmt::Debug for OneHot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OneHot({} rows × {})", self.rows(), self.width)
+    }
+}
+
+impl OneHot {
+    /// Panics if `offsets` is empty, not ascending, does not end at `cols.len()`, or a column
+    /// is `>= width` (programming errors).
+    pub fn new(width: usize, offsets: Vec<u64>, cols: Vec<u32>) -> OneHot {
+        assert!(
+            offsets.first() == Some(&0)
+                && offsets.last() == Some(&(cols.len() as u64))
+                && offsets.windows(2).all(|w| w[0] <= w[1]),
+            "bad one-hot offsets"
+        );
+        assert!(
+            cols.iter().all(|&c| (c as usize) < width),
+            "one-hot column out of range"
+        );
+        OneHot {
+            width,
+            offsets,
+            cols,
+            dense: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    pub fn rows(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// Writes row `r` (`width` bytes of 0/1) into `out`.
+    #[inline]
+    pub fn write_row(&self, r: usize, out: &mut [u8]) {
+        out.fill(0);
+        for &c in &self.cols[self.offsets[r] as usize..self.offsets[r + 1] as usize] {
+            out[c as usize] = 1;
+        }
+    }
+
+    fn dense(&self) -> &[u8] {
+        self.dense.get_or_init(|| {
+            use rayon::prelude::*;
+            let mut v = vec![0u8; self.rows() * self.width];
+            if self.width > 0 {
+                v.par_chunks_mut(self.width)
+                    .enumerate()
+                    .for_each(|(r, row)| self.write_row(r, row));
+            }
+            v
+        })
+    }
 }
 
 /// A typed vector viewed as bytes.
@@ -111,6 +184,7 @@ impl Deref for Bytes {
             Bytes::Owned(v) => v,
             Bytes::Typed(t) => t.as_bytes(),
             Bytes::Mapped(m) => m,
+            Bytes::OneHot(o) => o.dense(),
         }
     }
 }
@@ -121,6 +195,7 @@ impl std::fmt::Debug for Bytes {
             Bytes::Owned(v) => write!(f, "Owned({} bytes)", v.len()),
             Bytes::Typed(t) => write!(f, "Typed({} bytes)", t.as_bytes().len()),
             Bytes::Mapped(m) => write!(f, "Mapped({} bytes)", m.len()),
+            Bytes::OneHot(o) => o.fmt(f),
         }
     }
 }
@@ -170,6 +245,15 @@ impl Tensor {
             dtype: T::DTYPE,
             shape,
             data,
+        }
+    }
+
+    /// An int8 `(rows, width)` one-/multi-hot tensor in its compact form.
+    pub fn one_hot(o: OneHot) -> Tensor {
+        Tensor {
+            dtype: DType::I8,
+            shape: vec![o.rows(), o.width],
+            data: Bytes::OneHot(Box::new(o)),
         }
     }
 
@@ -282,6 +366,17 @@ pub unsafe fn release_pages(ptr: *const u8, len: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_hot_materializes_like_dense() {
+        let t = Tensor::one_hot(OneHot::new(4, vec![0, 1, 1, 3], vec![2, 0, 3]));
+        assert_eq!(t.shape, vec![3, 4]);
+        assert_eq!(
+            t.as_slice::<i8>().unwrap(),
+            &[0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1]
+        );
+        assert_eq!(t.gather_rows(&[2]).bytes(), &[1, 0, 0, 1]);
+    }
 
     #[test]
     fn gather_and_concat() {

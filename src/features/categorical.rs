@@ -170,7 +170,6 @@ pub(crate) fn compute(
     rows: &[usize],
     sep: Option<&str>,
     given: Option<&BTreeMap<String, usize>>,
-    ctx: &super::FeatureCtx<'_>,
 ) -> Result<CategoricalOut> {
     if spec.columns.len() != 1 {
         return Err(Error::config(
@@ -231,20 +230,36 @@ pub(crate) fn compute(
     let lookup: hashbrown::HashMap<&str, usize> =
         mapping.iter().map(|(s, &i)| (s.as_str(), i)).collect();
     let total: usize = rows.iter().sum();
-    let mut out = ctx.alloc(total, k, 0i8, &spec.name)?;
-    out.fill_blocks(rows, k, |p, slot| {
-        let a = &arrays[p];
-        for r in 0..a.len() {
-            row_categories(a.as_ref(), r, sep, &mut |s| {
-                if let Some(&i) = lookup.get(s) {
-                    slot[r * k + i] = 1;
-                }
-            });
+    // Compact form: the set columns of each row (expanded to int8 rows only when written).
+    let per_part: Vec<(Vec<u32>, Vec<u32>)> = arrays
+        .par_iter()
+        .map(|a| {
+            let mut counts = Vec::with_capacity(a.len());
+            let mut cols = Vec::with_capacity(a.len());
+            for r in 0..a.len() {
+                let before = cols.len();
+                row_categories(a.as_ref(), r, sep, &mut |s| {
+                    if let Some(&i) = lookup.get(s) {
+                        cols.push(i as u32);
+                    }
+                });
+                counts.push((cols.len() - before) as u32);
+            }
+            (counts, cols)
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(total + 1);
+    offsets.push(0u64);
+    let mut cols = Vec::with_capacity(per_part.iter().map(|p| p.1.len()).sum());
+    for (counts, c) in per_part {
+        for n in counts {
+            offsets.push(offsets[offsets.len() - 1] + u64::from(n));
         }
-        Ok(())
-    })?;
+        cols.extend_from_slice(&c);
+    }
+    debug_assert_eq!(offsets.len(), total + 1);
     Ok(CategoricalOut {
-        tensor: out.into_tensor(vec![total, k])?,
+        tensor: Tensor::one_hot(crate::tensor::OneHot::new(k, offsets, cols)),
         learned,
     })
 }

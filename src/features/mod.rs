@@ -289,14 +289,8 @@ pub fn compute_feature(
         }
         Transform::Categorical { separator, mapping } => {
             ignore_out_dtype(spec, DType::I8);
-            let out = categorical::compute(
-                spec,
-                files,
-                &rows,
-                separator.as_deref(),
-                mapping.as_ref(),
-                ctx,
-            )?;
+            let out =
+                categorical::compute(spec, files, &rows, separator.as_deref(), mapping.as_ref())?;
             if let Some(m) = out.learned {
                 learned.insert("mapping".into(), serde_json::Value::Object(m));
             }

@@ -32,7 +32,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::tensor::{Bytes, DType, Element, Tensor};
+use crate::tensor::{Bytes, DType, Element, OneHot, Tensor};
 
 /// `kDGLNDArrayMagic`.
 pub const MAGIC_NDARRAY: u64 = 0xDD5E_40F0_96B4_A13F;
@@ -220,6 +220,12 @@ pub enum ArrayData<'a> {
     /// Runs of equal values `(count, value)`, each value written in the array's dtype
     /// (integer dtypes only).
     Runs(&'a [(u64, i64)]),
+    /// Rows of a compact one-hot matrix (all rows in order when `rows` is `None`), expanded
+    /// to int8 while writing.
+    OneHot {
+        src: &'a OneHot,
+        rows: Option<Ids<'a>>,
+    },
 }
 
 /// An array to serialize: dtype, shape and a payload source. Built by the constructors below,
@@ -237,6 +243,14 @@ pub struct ArrayRef<'a> {
 impl<'a> ArrayRef<'a> {
     /// The whole tensor.
     pub fn tensor(t: &'a Tensor) -> Self {
+        if let Bytes::OneHot(o) = &t.data {
+            return ArrayRef {
+                dtype: t.dtype,
+                shape: t.shape.clone(),
+                data: ArrayData::OneHot { src: o, rows: None },
+                spilled: None,
+            };
+        }
         ArrayRef {
             dtype: t.dtype,
             shape: t.shape.clone(),
@@ -252,6 +266,17 @@ impl<'a> ArrayRef<'a> {
             shape.push(0);
         }
         shape[0] = rows.len();
+        if let Bytes::OneHot(o) = &t.data {
+            return ArrayRef {
+                dtype: t.dtype,
+                shape,
+                data: ArrayData::OneHot {
+                    src: o,
+                    rows: Some(rows),
+                },
+                spilled: None,
+            };
+        }
         ArrayRef {
             dtype: t.dtype,
             shape,
@@ -338,6 +363,24 @@ impl<'a> ArrayRef<'a> {
                     }
                 });
                 res?;
+            }
+            ArrayData::OneHot { src, rows } => {
+                let w = src.width();
+                let n = rows.map_or(src.rows(), |r| r.len());
+                if w > 0 && n > 0 {
+                    let per = (CHUNK / w).max(1);
+                    let mut buf = vec![0u8; per * w];
+                    let mut i = 0;
+                    while i < n {
+                        let m = per.min(n - i);
+                        for (k, row) in buf[..m * w].chunks_mut(w).enumerate() {
+                            let r = rows.map_or(i + k, |ids| ids.get(i + k) as usize);
+                            src.write_row(r, row);
+                        }
+                        f(&buf[..m * w])?;
+                        i += m;
+                    }
+                }
             }
             ArrayData::Runs(runs) => {
                 let size = self.dtype.size();
@@ -1150,6 +1193,43 @@ pub fn load_tensor_dict(path: &Path) -> Result<Vec<(String, Tensor)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_hot_and_generated_arrays_write_like_dense_ones() {
+        // 5 rows × 70 columns (wider than one row per chunk is not needed; several rows per
+        // chunk and a multi-hot row).
+        let cols = vec![3, 69, 0, 1, 2, 5];
+        let offsets = vec![0, 1, 2, 2, 5, 6];
+        let oh = Tensor::one_hot(crate::tensor::OneHot::new(70, offsets, cols));
+        let dense = Tensor::from_vec(vec![5, 70], oh.as_slice::<i8>().unwrap().to_vec());
+        let rows = [4u32, 0, 3];
+        let write = |a: ArrayRef<'_>| {
+            let mut v = Vec::new();
+            write_ndarray(&mut v, &a).unwrap();
+            v
+        };
+        assert_eq!(
+            write(ArrayRef::tensor(&oh)),
+            write(ArrayRef::tensor(&dense))
+        );
+        assert_eq!(
+            write(ArrayRef::gather(&oh, Ids::U32(&rows))),
+            write(ArrayRef::gather(&dense, Ids::U32(&rows)))
+        );
+        let ids: Vec<i64> = (7..7 + 3 * GEN_BLOCK as i64 / 2).collect();
+        assert_eq!(
+            write(ArrayRef::ids(Ids::Range {
+                start: 7,
+                len: ids.len()
+            })),
+            write(ArrayRef::slice(&ids))
+        );
+        let runs = [(2u64, 1i64), (0, 9), (3, 4)];
+        assert_eq!(
+            write(ArrayRef::runs(DType::I32, &runs)),
+            write(ArrayRef::slice(&[1i32, 1, 4, 4, 4]))
+        );
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
