@@ -442,6 +442,18 @@ impl IdMap {
     pub fn lookup_array(&self, arr: &ArrayRef, path: &Path, column: &str) -> Result<Vec<u32>> {
         const CHUNK: usize = 1 << 14;
         if arr.null_count() == 0 {
+            // Identity maps and int32 columns: no conversion to i64 first.
+            if let Some(v) = arr.as_primitive_opt::<arrow::datatypes::Int32Type>() {
+                let mut out = vec![MISSING; v.len()];
+                out.par_chunks_mut(CHUNK)
+                    .zip(v.values().par_chunks(CHUNK))
+                    .for_each(|(o, v)| {
+                        for (o, &x) in o.iter_mut().zip(v) {
+                            *o = self.lookup_int(i64::from(x)).unwrap_or(MISSING);
+                        }
+                    });
+                return Ok(out);
+            }
             if let Some(s) = arr.as_string_opt::<i32>() {
                 let mut out = vec![MISSING; s.len()];
                 out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {

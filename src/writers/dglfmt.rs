@@ -220,6 +220,8 @@ pub enum ArrayData<'a> {
     /// Runs of equal values `(count, value)`, each value written in the array's dtype
     /// (integer dtypes only).
     Runs(&'a [(u64, i64)]),
+    /// `len` values of a generator written in the array's (integer) dtype.
+    Generated { src: &'a dyn IdSource, len: usize },
     /// Rows of a compact one-hot matrix (all rows in order when `rows` is `None`), expanded
     /// to int8 while writing.
     OneHot {
@@ -299,6 +301,18 @@ impl<'a> ArrayRef<'a> {
         }
     }
 
+    /// A 1-D integer array of `len` generated values, each written in `dtype` (which must
+    /// hold them: values are truncated to its width).
+    pub fn generated(dtype: DType, len: usize, src: &'a dyn IdSource) -> Self {
+        assert!(!dtype.is_float(), "generated arrays are integer arrays");
+        ArrayRef {
+            dtype,
+            shape: vec![len],
+            data: ArrayData::Generated { src, len },
+            spilled: None,
+        }
+    }
+
     /// A 1-D integer array of runs `(count, value)` (e.g. per-edge type IDs in relation order).
     pub fn runs(dtype: DType, runs: &'a [(u64, i64)]) -> Self {
         assert!(!dtype.is_float(), "runs are integer arrays");
@@ -360,6 +374,26 @@ impl<'a> ArrayRef<'a> {
                     if res.is_ok() {
                         // IDs are < 2^63: the u64 bytes are the int64 bytes.
                         res = f(bytemuck::cast_slice(b));
+                    }
+                });
+                res?;
+            }
+            ArrayData::Generated { src, len } => {
+                let size = self.dtype.size();
+                let mut bytes = Vec::with_capacity(GEN_BLOCK.min(len) * size);
+                let mut res = Ok(());
+                Ids::Gen {
+                    src,
+                    offset: 0,
+                    len,
+                }
+                .for_each_block(|b| {
+                    if res.is_ok() {
+                        bytes.clear();
+                        for &v in b {
+                            bytes.extend_from_slice(&v.to_le_bytes()[..size]);
+                        }
+                        res = f(&bytes);
                     }
                 });
                 res?;

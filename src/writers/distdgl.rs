@@ -576,7 +576,55 @@ fn python_json(v: &Value) -> String {
     out
 }
 
+/// Which per-node column of a partition's `graph.dgl` a [`LocalNodes`] generates.
+#[derive(Clone, Copy, Debug)]
+enum NodeCol {
+    /// `_ID`: global homogeneous ID.
+    Id,
+    /// `_TYPE`: node type index.
+    Type,
+    /// `part_id`: owning partition.
+    Part,
+}
+
+/// A partition's local nodes (inner range `lo..lo + n_inner`, then the HALO nodes) as a
+/// generated column.
+#[derive(Debug)]
+struct LocalNodes<'a> {
+    col: NodeCol,
+    lo: u64,
+    n_inner: u64,
+    /// End (local index) of each node type's inner range, types in order.
+    inner_type_ends: &'a [u64],
+    part: u64,
+    halo: &'a [u64],
+    lookup: &'a RangeLookup,
+}
+
+impl IdSource for LocalNodes<'_> {
+    fn fill(&self, start: usize, out: &mut [u64]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            let i = (start + k) as u64;
+            *o = if i < self.n_inner {
+                match self.col {
+                    NodeCol::Id => self.lo + i,
+                    NodeCol::Type => self.inner_type_ends.partition_point(|&e| e <= i) as u64,
+                    NodeCol::Part => self.part,
+                }
+            } else {
+                let h = self.halo[(i - self.n_inner) as usize];
+                match self.col {
+                    NodeCol::Id => h,
+                    NodeCol::Type => self.lookup.locate(h).1 as u64,
+                    NodeCol::Part => self.lookup.locate(h).0 as u64,
+                }
+            };
+        }
+    }
+}
+
 /// Finds which `(partition, type)` range holds homogeneous ID `gid`.
+#[derive(Debug)]
 struct RangeLookup {
     /// End of range `k = p·T + t`, non-decreasing in `k`.
     ends: Vec<u64>,
@@ -914,38 +962,38 @@ fn write_partition(
             } else {
                 Vec::new()
             };
-            let (lo, hi) = (nstart as i64, nend as i64);
 
-            // Node data.
-            let mut nid: Vec<i64> = (lo..hi).collect();
-            nid.extend(halo.iter().map(|&h| h as i64));
-            let mut inner_node = vec![1u8; n_inner];
-            inner_node.resize(n_local, 0);
+            // Node data: inner nodes (a contiguous global range), then the HALO nodes; generated
+            // while writing.
             let lookup = RangeLookup::new(&nodes.map, num_parts);
-            let mut ntype_ids = Vec::new();
-            if hetero {
-                ntype_ids.reserve(n_local);
-                for t in 0..nt {
-                    let [a, b] = nodes.map[t][p];
-                    ntype_ids.resize(ntype_ids.len() + (b - a) as usize, t as i32);
-                }
-                ntype_ids.extend(halo.iter().map(|&h| lookup.locate(h).1 as i32));
-            }
-            let mut part_id = Vec::new();
-            if num_parts > 1 {
-                part_id.reserve(n_local);
-                part_id.resize(n_inner, p as i64);
-                part_id.extend(halo.iter().map(|&h| lookup.locate(h).0 as i64));
-            }
+            let inner_types: Vec<u64> = (0..nt).map(|t| nodes.map[t][p][1] - nstart).collect();
+            let gen = |col| LocalNodes {
+                col,
+                lo: nstart,
+                n_inner: n_inner as u64,
+                inner_type_ends: &inner_types,
+                part: p as u64,
+                halo,
+                lookup: &lookup,
+            };
+            let (nid_gen, type_gen, part_gen) =
+                (gen(NodeCol::Id), gen(NodeCol::Type), gen(NodeCol::Part));
+            let inner_runs = [(n_inner as u64, 1i64), (halo.len() as u64, 0)];
             let mut ndata = vec![
-                NamedArray::new("_ID", ArrayRef::slice(&nid)),
-                NamedArray::new("inner_node", ArrayRef::slice(&inner_node)),
+                NamedArray::new("_ID", ArrayRef::generated(DType::I64, n_local, &nid_gen)),
+                NamedArray::new("inner_node", ArrayRef::runs(DType::U8, &inner_runs)),
             ];
             if hetero {
-                ndata.push(NamedArray::new("_TYPE", ArrayRef::slice(&ntype_ids)));
+                ndata.push(NamedArray::new(
+                    "_TYPE",
+                    ArrayRef::generated(DType::I32, n_local, &type_gen),
+                ));
             }
             if num_parts > 1 {
-                ndata.push(NamedArray::new("part_id", ArrayRef::slice(&part_id)));
+                ndata.push(NamedArray::new(
+                    "part_id",
+                    ArrayRef::generated(DType::I64, n_local, &part_gen),
+                ));
             }
             // Edge data.
             let ones = [(n_edges as u64, 1i64)];
