@@ -21,8 +21,8 @@
 //! entries in increasing edge ID.
 //!
 //! # Memory
-//! Writing a tensor dict or a COO-only graph needs O(1) extra memory (a 64 KiB chunk buffer)
-//! besides the caller's arrays. Each CSR/CSC section needs `8·(rows + 1) + 16·nnz` bytes for
+//! Writing a tensor dict or a COO-only graph needs O(1) extra memory (a 1 MiB chunk buffer,
+//! as large as the writer's buffer so that chunks bypass its copy) besides the caller's arrays. Each CSR/CSC section needs `8·(rows + 1) + 16·nnz` bytes for
 //! the duration of that section only.
 //!
 //! Parallelism: none inside a file; callers write different files in parallel.
@@ -60,7 +60,7 @@ const FORMAT_FLAG: i64 = 1 << 32;
 /// `ALL_CODE`: the allowed formats DGL records for graphs it creates.
 const ALL_FORMATS: i64 = 7;
 /// Payload chunk size for gathered / widened arrays.
-const CHUNK: usize = 1 << 16;
+const CHUNK: usize = 1 << 20;
 /// IDs generated at a time for [`Ids::Gen`] / [`Ids::Range`].
 const GEN_BLOCK: usize = 1 << 20;
 /// Span of a spilled source released at a time while streaming it out.
@@ -344,7 +344,7 @@ impl<'a> ArrayRef<'a> {
         self.shape.iter().map(|&d| d as u64).product::<u64>() * self.dtype.size() as u64
     }
 
-    /// Feeds the payload to `f` in order, in pieces of at most 64 KiB for gathered/widened data.
+    /// Feeds the payload to `f` in order, in pieces of about 1 MiB for gathered/widened data.
     pub fn for_each_chunk<F>(&self, mut f: F) -> io::Result<()>
     where
         F: FnMut(&[u8]) -> io::Result<()>,

@@ -219,12 +219,17 @@ struct NodeLayout {
     pstart: Vec<Vec<u64>>,
     /// `node_map[t][p]`.
     map: Vec<Vec<[u64; 2]>>,
+    /// Homogeneous ID of every node (`[t][construction ID]`) when all fit `u32`, else empty.
+    homo32: Vec<Vec<u32>>,
 }
 
 impl NodeLayout {
     /// Homogeneous global ID of node `i` of type `t`.
     #[inline]
     fn homo(&self, asg: &Assignment, t: usize, i: usize) -> u64 {
+        if let Some(h) = self.homo32.get(t) {
+            return u64::from(h[i]);
+        }
         let p = asg.node_part[t][i] as usize;
         self.map[t][p][0] + u64::from(self.new_id[t][i]) - self.pstart[t][p]
     }
@@ -390,12 +395,26 @@ fn build_node_layout(g: &Graph, asg: &Assignment) -> NodeLayout {
     let map = lay_out(&counts, num_parts);
     let pstart = counts.iter().map(|c| prefix(c)).collect();
     let (order, new_id) = per_type.into_iter().map(|(o, n, _)| (o, n)).unzip();
-    NodeLayout {
+    let mut layout = NodeLayout {
         order,
         new_id,
         pstart,
         map,
+        homo32: Vec::new(),
+    };
+    let total: u64 = g.num_nodes.iter().sum();
+    if total <= u64::from(u32::MAX) {
+        // One lookup per endpoint while writing instead of four.
+        layout.homo32 = (0..g.ntypes.len())
+            .map(|t| {
+                (0..asg.node_part[t].len())
+                    .into_par_iter()
+                    .map(|i| layout.homo(asg, t, i) as u32)
+                    .collect()
+            })
+            .collect();
     }
+    layout
 }
 
 fn build_edge_layout(g: &Graph, asg: &Assignment) -> EdgeLayout {
