@@ -54,6 +54,9 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # measure NAME CMD...: appends "wall_s rss_kb" to $work/NAME
 measure() {
   local name=$1; shift
+  # Let the previous run's output reach the disk first: otherwise its writeback competes with
+  # this run (the box has a ~250 MB/s disk and each products-0.1 run writes ~1.8 GB).
+  sync
   /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
   local wall rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt")
