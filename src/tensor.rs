@@ -273,6 +273,10 @@ impl Tensor {
         if T::DTYPE != self.dtype {
             return None;
         }
+        if self.data.is_empty() {
+            // An empty Vec<u8> has an unaligned dangling pointer; its typed view is just empty.
+            return Some(&[]);
+        }
         bytemuck::try_cast_slice(&self.data).ok()
     }
 
