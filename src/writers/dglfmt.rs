@@ -187,6 +187,11 @@ impl<'a> Ids<'a> {
                     continue;
                 }
                 Ids::Gen { src, offset, .. } => src.fill(offset + i, out),
+                Ids::U32(v) => {
+                    for (o, &x) in out.iter_mut().zip(&v[i..i + m]) {
+                        *o = u64::from(x);
+                    }
+                }
                 Ids::Range { start, .. } => {
                     for (k, o) in out.iter_mut().enumerate() {
                         *o = start + (i + k) as u64;
