@@ -138,6 +138,42 @@ fn bench_noop(c: &mut Criterion) {
             compute_feature(&spec, &files, &ctx).map(|o| o.tensors.len())
         })
     });
+    // to_categorical over 5000 categories (compact one-hot), then expanding it as the writers do.
+    let mut rng = Rng(7);
+    let brands: ArrayRef = Arc::new(arrow::array::StringArray::from_iter_values(
+        (0..NODES).map(|_| format!("brand-{}", rng.below(5000))),
+    ));
+    let cat = FeatureSpec {
+        json_path: "nodes[0].features[1]".into(),
+        columns: vec!["brand".into()],
+        name: "brand".into(),
+        out_dtype: None,
+        transform: Transform::Categorical {
+            separator: None,
+            mapping: None,
+        },
+        feature_dim: None,
+    };
+    let files = [FileColumns {
+        path: &path,
+        columns: vec![brands.clone()],
+    }];
+    g.bench_function("to_categorical 200K rows, 5000 categories", |b| {
+        b.iter(|| compute_feature(&cat, &files, &ctx).map(|o| o.tensors.len()))
+    });
+    let onehot = compute_feature(&cat, &files, &ctx).expect("categorical");
+    let t = &onehot.tensors[0].tensor;
+    g.bench_function("expand 200K x 5000 one-hot rows for writing", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            graphprep::writers::dglfmt::ArrayRef::tensor(t)
+                .for_each_chunk(|c| {
+                    n += c.len();
+                    Ok(())
+                })
+                .map(|_| n)
+        })
+    });
     g.finish();
 }
 
