@@ -210,6 +210,9 @@ fn itoa_buf() -> String {
 
 type Hasher = hashbrown::DefaultHashBuilder;
 
+/// Rows per parallel task of the lookups.
+const LOOKUP_CHUNK: usize = 1 << 14;
+
 /// Integer-keyed map: `keys[new_id] = raw`.
 #[derive(Debug)]
 pub struct IntMap {
@@ -516,59 +519,47 @@ impl IdMap {
 
     /// Maps raw IDs to construction IDs ([`MISSING`] where unknown), in parallel.
     pub fn lookup(&self, ids: &RawIds) -> Vec<u32> {
-        const CHUNK: usize = 1 << 14;
-        let mut out = vec![MISSING; ids.len()];
         match ids {
-            RawIds::Int(v) => {
-                out.par_chunks_mut(CHUNK)
-                    .zip(v.par_chunks(CHUNK))
-                    .for_each(|(o, v)| {
-                        for (o, &x) in o.iter_mut().zip(v) {
-                            *o = self.lookup_int(x).unwrap_or(MISSING);
-                        }
-                    })
-            }
-            RawIds::Str(a) => out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                self.lookup_str_batch(o, |k| a.get(c * CHUNK + k));
-            }),
+            RawIds::Int(v) => self.lookup_ints(v),
+            RawIds::Str(a) => self.lookup_strs(a.len(), |i| a.get(i)),
         }
+    }
+
+    /// Integer keys → construction IDs, in parallel over row chunks.
+    fn lookup_ints<T: Copy + Into<i64> + Sync>(&self, v: &[T]) -> Vec<u32> {
+        let mut out = vec![MISSING; v.len()];
+        out.par_chunks_mut(LOOKUP_CHUNK)
+            .zip(v.par_chunks(LOOKUP_CHUNK))
+            .for_each(|(o, v)| {
+                for (o, &x) in o.iter_mut().zip(v) {
+                    *o = self.lookup_int(x.into()).unwrap_or(MISSING);
+                }
+            });
+        out
+    }
+
+    /// String keys `key(0..n)` → construction IDs, in parallel over row chunks (batched,
+    /// prefetching lookups inside a chunk).
+    fn lookup_strs<'k>(&self, n: usize, key: impl Fn(usize) -> &'k str + Sync) -> Vec<u32> {
+        let mut out = vec![MISSING; n];
+        out.par_chunks_mut(LOOKUP_CHUNK)
+            .enumerate()
+            .for_each(|(c, o)| self.lookup_str_batch(o, |k| key(c * LOOKUP_CHUNK + k)));
         out
     }
 
     /// Maps an Arrow ID column straight to construction IDs ([`MISSING`] where unknown),
-    /// in parallel, without copying string IDs.
+    /// in parallel, without copying the IDs (int32 columns are not widened first).
     pub fn lookup_array(&self, arr: &ArrayRef, path: &Path, column: &str) -> Result<Vec<u32>> {
-        const CHUNK: usize = 1 << 14;
         if arr.null_count() == 0 {
-            // Identity maps and int32 columns: no conversion to i64 first.
             if let Some(v) = arr.as_primitive_opt::<arrow::datatypes::Int32Type>() {
-                let mut out = vec![MISSING; v.len()];
-                out.par_chunks_mut(CHUNK)
-                    .zip(v.values().par_chunks(CHUNK))
-                    .for_each(|(o, v)| {
-                        for (o, &x) in o.iter_mut().zip(v) {
-                            *o = self.lookup_int(i64::from(x)).unwrap_or(MISSING);
-                        }
-                    });
-                return Ok(out);
-            }
-            if let Some(s) = arr.as_string_opt::<i32>() {
-                let mut out = vec![MISSING; s.len()];
-                out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, o)| {
-                    self.lookup_str_batch(o, |k| s.value(c * CHUNK + k));
-                });
-                return Ok(out);
+                return Ok(self.lookup_ints(v.values()));
             }
             if let Some(v) = arr.as_primitive_opt::<arrow::datatypes::Int64Type>() {
-                let mut out = vec![MISSING; v.len()];
-                out.par_chunks_mut(CHUNK)
-                    .zip(v.values().par_chunks(CHUNK))
-                    .for_each(|(o, v)| {
-                        for (o, &x) in o.iter_mut().zip(v) {
-                            *o = self.lookup_int(x).unwrap_or(MISSING);
-                        }
-                    });
-                return Ok(out);
+                return Ok(self.lookup_ints(v.values()));
+            }
+            if let Some(s) = arr.as_string_opt::<i32>() {
+                return Ok(self.lookup_strs(s.len(), |i| s.value(i)));
             }
         }
         Ok(self.lookup(&raw_ids_from_array(arr, path, column)?))
