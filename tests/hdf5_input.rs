@@ -7,10 +7,12 @@
 #![cfg(feature = "hdf5")]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use graphprep::tensor::Tensor;
 use graphprep::writers::dglfmt::load_tensor_dict;
+
+mod common;
 
 /// Raw IDs and their `x`, in CSV row order.
 const USERS: [(&str, f32); 5] = [
@@ -80,12 +82,7 @@ fn write_inputs(dir: &Path, hdf5_features: serde_json::Value) -> std::path::Path
 }
 
 fn construct(conf: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_graphprep"))
-        .arg("construct")
-        .arg("--conf-file")
-        .arg(conf)
-        .arg("--output-dir")
-        .arg(out)
+    common::construct_cmd(conf, out)
         .args(["--graph-name", "g", "--quiet", "--num-parts", "1"])
         // The HDF5 library of this test process may still hold its write lock on a file it
         // just wrote (another test thread can keep the library's handles alive); the reader

@@ -2,17 +2,11 @@
 //! unspillable part does not fit stops early with a budget error and leaves nothing behind.
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 
 fn run(conf: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_graphprep"))
-        .arg("construct")
-        .arg("--conf-file")
-        .arg(conf)
-        .arg("--output-dir")
-        .arg(out)
+    common::construct_cmd(conf, out)
         .args(["--graph-name", "g", "--seed", "3"])
         .args(extra)
         .output()

@@ -17,15 +17,21 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `graphprep construct` (1 partition unless `extra` says otherwise); panics with its
-/// stderr on failure.
-pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
-    let st = Command::new(env!("CARGO_BIN_EXE_graphprep"))
-        .arg("construct")
+/// `graphprep construct --conf-file <conf> --output-dir <out>`, for callers to add flags to.
+pub fn construct_cmd(conf: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_graphprep"));
+    c.arg("construct")
         .arg("--conf-file")
         .arg(conf)
         .arg("--output-dir")
-        .arg(out)
+        .arg(out);
+    c
+}
+
+/// Runs `graphprep construct` (1 partition unless `extra` says otherwise); panics with its
+/// stderr on failure.
+pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
+    let st = construct_cmd(conf, out)
         .args(["--graph-name", "shop", "--quiet"])
         .args(extra)
         .output()
