@@ -276,7 +276,10 @@ mod tests {
     }
 
     fn run(spec: &FeatureSpec, texts: &[Option<&str>]) -> Result<super::super::FeatureOutput> {
-        let col: ArrayRef = std::sync::Arc::new(StringArray::from(texts.to_vec()));
+        run_col(spec, std::sync::Arc::new(StringArray::from(texts.to_vec())))
+    }
+
+    fn run_col(spec: &FeatureSpec, col: ArrayRef) -> Result<super::super::FeatureOutput> {
         let files = [FileColumns {
             path: Path::new("n.csv"),
             columns: vec![col],
@@ -418,16 +421,7 @@ mod tests {
     #[test]
     fn numbers_are_rejected() {
         let col: ArrayRef = std::sync::Arc::new(arrow::array::Int64Array::from(vec![1, 2]));
-        let files = [FileColumns {
-            path: Path::new("n.csv"),
-            columns: vec![col],
-        }];
-        let ctx = FeatureCtx {
-            validate: true,
-            dst_ids: None,
-            store: None,
-        };
-        let e = compute_feature(&spec(tiny(), 8), &files, &ctx).unwrap_err();
+        let e = run_col(&spec(tiny(), 8), col).unwrap_err();
         assert!(e.to_string().contains("needs a text column"), "{e}");
     }
 
