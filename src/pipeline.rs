@@ -21,7 +21,7 @@ use arrow::array::ArrayRef;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
-use crate::config::plan::{FeatureSpec, InputFiles, LabelSpec, Plan, Split};
+use crate::config::plan::{EdgeBlock, FeatureSpec, InputFiles, LabelSpec, NodeBlock, Plan, Split};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureCtx, FileColumns};
 use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
@@ -160,27 +160,22 @@ pub fn decode_inputs(conf: &Path, cwd: &Path, progress: &Progress) -> Result<(u6
     let (mut files, mut rows) = (0u64, 0u64);
     let mut blocks: Vec<(String, ColumnSet, &InputFiles)> = Vec::new();
     for b in &plan.nodes {
-        let id: Vec<&str> = b.id_col.iter().map(|s| s.as_str()).collect();
         blocks.push((
             b.node_type.clone(),
-            block_columns(&id, &b.features, &b.labels),
+            block_columns(&node_id_cols(b), &b.features, &b.labels),
             &b.input,
         ));
     }
     for e in &plan.edges {
-        let id: Vec<&str> = match &e.id_cols {
-            Some((s, d)) => vec![s.as_str(), d.as_str()],
-            None => Vec::new(),
-        };
         blocks.push((
             e.relation[1].clone(),
-            block_columns(&id, &e.features, &e.labels),
+            block_columns(&edge_id_cols(e), &e.features, &e.labels),
             &e.input,
         ));
     }
     for (name, cols, input) in blocks {
-        // One file in flight per thread, as construct's edge reading does.
-        let group = 2 * rayon::current_num_threads().max(1);
+        // Files in flight as in construct's edge reading.
+        let group = file_group();
         let stage = progress.stage(
             &format!("decode {name}"),
             Some(input.files.len() as u64),
@@ -203,6 +198,24 @@ pub fn decode_inputs(conf: &Path, cwd: &Path, progress: &Progress) -> Result<(u6
         rows += n;
     }
     Ok((files, rows))
+}
+
+/// The ID column of a node block (none for data-only blocks).
+fn node_id_cols(b: &NodeBlock) -> Vec<&str> {
+    b.id_col.iter().map(|s| s.as_str()).collect()
+}
+
+/// The source and destination ID columns of an edge block (none for data-only blocks).
+fn edge_id_cols(e: &EdgeBlock) -> Vec<&str> {
+    match &e.id_cols {
+        Some((s, d)) => vec![s.as_str(), d.as_str()],
+        None => Vec::new(),
+    }
+}
+
+/// Files decoded at once when a block is read group by group: two per thread.
+fn file_group() -> usize {
+    2 * rayon::current_num_threads().max(1)
 }
 
 /// Label statistics per type key (config order): label name → label value → train count.
@@ -431,7 +444,7 @@ pub fn build_graph(
     // 1. Node blocks.
     for b in &plan.nodes {
         node_block_types.insert(b.node_type.clone());
-        let id_cols: Vec<&str> = b.id_col.iter().map(|s| s.as_str()).collect();
+        let id_cols = node_id_cols(b);
         let cols = block_columns(&id_cols, &b.features, &b.labels);
         let tables = read_block(&b.input, &cols, progress, &format!("read {}", b.node_type))?;
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
@@ -570,10 +583,7 @@ pub fn build_graph(
     let mut edge_mask_names: BTreeMap<CanonicalEtype, Vec<String>> = BTreeMap::new();
     for e in &plan.edges {
         let et = CanonicalEtype::new(&e.relation[0], &e.relation[1], &e.relation[2]);
-        let id_cols: Vec<&str> = match &e.id_cols {
-            Some((s, d)) => vec![s.as_str(), d.as_str()],
-            None => Vec::new(),
-        };
+        let id_cols = edge_id_cols(e);
         let cols = block_columns(&id_cols, &e.features, &e.labels);
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
         // Columns still needed after endpoint mapping (features, labels, custom-split IDs).
@@ -955,7 +965,7 @@ fn read_map_edges(
     let mut tables = Vec::with_capacity(input.files.len());
     let mut n_missing = [0usize; 2];
     let mut examples = Vec::new();
-    let group = 2 * rayon::current_num_threads().max(1);
+    let group = file_group();
     for files in input.files.chunks(group) {
         let done: Vec<(FileTable, FileEdges)> = files
             .par_iter()
