@@ -355,7 +355,7 @@ impl Tensor {
 /// # Safety
 /// The range must lie inside a `MAP_SHARED` file mapping: there the call only drops page-table
 /// entries and the data stays in the file, while on anonymous memory it would zero the pages.
-pub unsafe fn release_pages(ptr: *const u8, len: usize) {
+unsafe fn release_pages(ptr: *const u8, len: usize) {
     const PAGE: usize = 4096;
     let start = (ptr as usize).div_ceil(PAGE) * PAGE;
     let end = (ptr as usize + len) / PAGE * PAGE;

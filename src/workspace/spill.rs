@@ -76,11 +76,6 @@ impl Store {
         }
     }
 
-    /// A store that never spills (unit tests, library callers without a budget).
-    pub fn in_memory() -> Store {
-        Store::new(Budget { bytes: u64::MAX }, None, Path::new("."), usize::MAX)
-    }
-
     pub fn budget(&self) -> Budget {
         self.budget
     }
@@ -88,11 +83,6 @@ impl Store {
     /// Bytes written to spill files so far.
     pub fn spilled_bytes(&self) -> u64 {
         self.spilled.load(Ordering::Relaxed)
-    }
-
-    /// Bytes of arrays kept in memory so far.
-    pub fn resident_bytes(&self) -> u64 {
-        self.resident.load(Ordering::Relaxed)
     }
 
     /// An output buffer of `rows × width` elements, every element `fill`. `what` names the
