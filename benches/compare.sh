@@ -16,6 +16,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${GRAPHPREP_SHARED:-$repo/../shared}
+. "$repo/benches/time_v.sh"
 scale=0.1; runs=3; ref_runs=1; parts=1; method=random; noop=0; threads=$(nproc); data=""; ref=1
 budgets=()
 while [ $# -gt 0 ]; do
@@ -59,8 +60,8 @@ measure() {
   sync
   /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
   local wall rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$work/time.txt")
-  rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$work/time.txt")
+  wall=$(time_wall "$work/time.txt")
+  rss=$(time_rss "$work/time.txt")
   echo "$wall $rss" >> "$work/$name"
   echo "$name: ${wall}s, $((rss / 1024)) MiB" >&2
 }

@@ -10,6 +10,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${GRAPHPREP_SHARED:-$repo/../shared}
+. "$repo/benches/time_v.sh"
 edges=500000000; nodes=50000000; memory=8GiB; parts=2; method=random; data=""; out=""; keep=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -35,8 +36,8 @@ set +e
 rc=$?
 set -e
 grep -v '^\[' "$log" | tail -30
-wall=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log.time")
-rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log.time")
+wall=$(time_wall "$log.time")
+rss=$(time_rss "$log.time")
 echo
 echo "| edges | nodes | partitions | --memory | exit | wall (s) | peak RSS (MiB) | input | output |"
 echo "|---|---|---|---|---|---|---|---|---|"
