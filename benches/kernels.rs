@@ -166,7 +166,7 @@ fn bench_noop(c: &mut Criterion) {
     g.bench_function("expand 200K x 5000 one-hot rows for writing", |b| {
         b.iter(|| {
             let mut n = 0usize;
-            graphprep::writers::dglfmt::ArrayRef::tensor(t)
+            graphprep::format::array::ArraySource::tensor(t)
                 .for_each_chunk(|c| {
                     n += c.len();
                     Ok(())

@@ -22,6 +22,15 @@ pub enum Error {
         msg: String,
     },
 
+    /// A file in one of graphprep's output formats (DGL, `.pt`, partition JSON, ...) is
+    /// truncated or corrupted at `offset` (bytes from the file's start).
+    #[error("{}: byte offset {offset}: {msg}", file.display())]
+    Format {
+        file: PathBuf,
+        offset: u64,
+        msg: String,
+    },
+
     /// The graph as a whole is inconsistent (e.g. unknown edge endpoints).
     #[error("{0}")]
     Graph(String),

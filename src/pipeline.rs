@@ -17,7 +17,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use arrow::array::ArrayRef;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 
@@ -1056,11 +1055,7 @@ fn admit_edges(budget: Budget, edges: u64, et: &CanonicalEtype) -> Result<()> {
 pub const EDGE_BYTES: u64 = 12;
 
 fn write_json(path: &Path, v: &Value) -> Result<()> {
-    let mut buf = Vec::new();
-    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
-    serde::Serialize::serialize(v, &mut ser).map_err(|e| Error::Other(e.to_string()))?;
-    std::fs::write(path, buf).map_err(|e| Error::write(path, e))
+    crate::format::partition_json::save_python_json(path, v)
 }
 
 fn stats_json(stats: &TypeLabelStats) -> Value {
@@ -1084,48 +1079,12 @@ fn stats_json(stats: &TypeLabelStats) -> Value {
 
 /// Writes `raw_id_mappings/<ntype>/part-NNNNN.parquet` (`orig`, `new`) for every non-identity map.
 fn write_raw_id_mappings(dir: &Path, id_maps: &BTreeMap<String, IdMap>) -> Result<()> {
-    use arrow::array::Int64Array;
-    use std::sync::Arc;
     id_maps
         .par_iter()
         .filter(|(_, m)| m.has_mapping())
         .try_for_each(|(t, m)| {
-            let d = dir.join("raw_id_mappings").join(t);
-            std::fs::create_dir_all(&d).map_err(|e| Error::write(&d, e))?;
             let orig = m.orig_column().expect("non-identity map");
-            let n = m.len();
-            let bytes_per_row = (orig.get_array_memory_size() / n.max(1)).max(1) + 8;
-            let rows_per_file = ((1usize << 30) / bytes_per_row).max(1);
-            let mut start = 0;
-            let mut part = 0;
-            loop {
-                let len = rows_per_file.min(n - start);
-                let new: ArrayRef = Arc::new(Int64Array::from_iter_values(
-                    start as i64..(start + len) as i64,
-                ));
-                let batch = arrow::record_batch::RecordBatch::try_from_iter([
-                    ("orig", orig.slice(start, len)),
-                    ("new", new),
-                ])
-                .map_err(|e| Error::Other(e.to_string()))?;
-                let path = d.join(format!("part-{part:05}.parquet"));
-                let file = std::fs::File::create(&path).map_err(|e| Error::write(&path, e))?;
-                let props = parquet::file::properties::WriterProperties::builder()
-                    .set_compression(parquet::basic::Compression::SNAPPY)
-                    .build();
-                let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
-                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-                w.write(&batch)
-                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-                w.close()
-                    .map_err(|e| Error::Other(format!("{}: {e}", path.display())))?;
-                start += len;
-                part += 1;
-                if start >= n {
-                    break;
-                }
-            }
-            Ok(())
+            crate::format::raw_id_map::save_raw_id_map(&dir.join("raw_id_mappings").join(t), &orig)
         })
 }
 

@@ -2,10 +2,17 @@
 //!
 //! Every node/edge data array (features, labels, masks) travels through the pipeline as a
 //! [`Tensor`]: row-major (C order), first axis = rows (one per node or edge). The storage is
-//! either owned bytes or a read-only memory map of a spill file ([`Bytes`]), so writers can
-//! gather rows from spilled arrays without loading them whole.
+//! either owned bytes, a read-only memory map of a spill file, or a byte range of a shared
+//! buffer such as a mapped output file that [`crate::format`] read ([`Bytes`]), so writers can
+//! gather rows from spilled arrays and readers can hand out tensors without copying them.
+//!
+//! Views into read files may be unaligned for their dtype (DGL records start wherever the
+//! previous name ended): [`Tensor::as_slice`] then says `None`, while [`Tensor::values`] and
+//! [`Tensor::get`] work on any storage.
 
-use std::ops::Deref;
+use std::borrow::Cow;
+use std::ops::{Deref, Range};
+use std::sync::Arc;
 
 /// Element type of a [`Tensor`]. These are the dtypes GraphStorm produces and DGL/torch load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -56,41 +63,23 @@ impl DType {
         }
     }
 
-    /// DGL `DGLDataType` (code, bits): code 0 = int, 1 = uint, 2 = float.
-    pub fn dgl_code_bits(self) -> (u8, u8) {
-        let code = match self {
-            DType::I8 | DType::I16 | DType::I32 | DType::I64 => 0,
-            DType::U8 => 1,
-            DType::F16 | DType::F32 | DType::F64 => 2,
-        };
-        (code, (self.size() * 8) as u8)
-    }
-
-    /// The torch storage class that `torch.save` pickles for this dtype.
-    pub fn torch_storage(self) -> &'static str {
-        match self {
-            DType::I8 => "CharStorage",
-            DType::U8 => "ByteStorage",
-            DType::I16 => "ShortStorage",
-            DType::I32 => "IntStorage",
-            DType::I64 => "LongStorage",
-            DType::F16 => "HalfStorage",
-            DType::F32 => "FloatStorage",
-            DType::F64 => "DoubleStorage",
-        }
-    }
-
     pub fn is_float(self) -> bool {
         matches!(self, DType::F16 | DType::F32 | DType::F64)
     }
 }
 
 /// Read-only byte storage: owned bytes, an owned typed vector (kept as built, so building a
-/// tensor from `Vec<f32>` never copies), or a memory-mapped spill file.
+/// tensor from `Vec<f32>` never copies), a memory-mapped spill file, or a range of a shared
+/// buffer (a view into a file that a reader mapped once for all its tensors).
 pub enum Bytes {
     Owned(Vec<u8>),
     Typed(Box<dyn TypedStorage>),
     Mapped(memmap2::Mmap),
+    /// Bytes `range` of a shared buffer; always inside it (checked where it is built).
+    Shared {
+        buf: Arc<SharedBuf>,
+        range: Range<usize>,
+    },
     /// A 0/1 int8 matrix stored as the set columns of each row (see [`OneHot`]).
     OneHot(Box<OneHot>),
 }
@@ -166,6 +155,22 @@ impl OneHot {
     }
 }
 
+/// A buffer that many tensors view: a read-only file mapping or bytes on the heap.
+pub enum SharedBuf {
+    Map(memmap2::Mmap),
+    Heap(Vec<u8>),
+}
+
+impl Deref for SharedBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            SharedBuf::Map(m) => m,
+            SharedBuf::Heap(v) => v,
+        }
+    }
+}
+
 /// A typed vector viewed as bytes.
 pub trait TypedStorage: Send + Sync {
     fn as_bytes(&self) -> &[u8];
@@ -184,6 +189,7 @@ impl Deref for Bytes {
             Bytes::Owned(v) => v,
             Bytes::Typed(t) => t.as_bytes(),
             Bytes::Mapped(m) => m,
+            Bytes::Shared { buf, range } => &buf[range.clone()],
             Bytes::OneHot(o) => o.dense(),
         }
     }
@@ -195,6 +201,7 @@ impl std::fmt::Debug for Bytes {
             Bytes::Owned(v) => write!(f, "Owned({} bytes)", v.len()),
             Bytes::Typed(t) => write!(f, "Typed({} bytes)", t.as_bytes().len()),
             Bytes::Mapped(m) => write!(f, "Mapped({} bytes)", m.len()),
+            Bytes::Shared { range, .. } => write!(f, "Shared({} bytes)", range.len()),
             Bytes::OneHot(o) => o.fmt(f),
         }
     }
@@ -280,6 +287,37 @@ impl Tensor {
         bytemuck::try_cast_slice(&self.data).ok()
     }
 
+    /// The values as `T`, whatever the storage's alignment: borrowed when the bytes are aligned
+    /// for `T`, copied otherwise. `None` if `T` is not this tensor's dtype.
+    pub fn values<T: Element>(&self) -> Option<Cow<'_, [T]>> {
+        if T::DTYPE != self.dtype {
+            return None;
+        }
+        Some(match self.as_slice::<T>() {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(
+                self.bytes()
+                    .chunks_exact(std::mem::size_of::<T>())
+                    .map(bytemuck::pod_read_unaligned)
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Element `i` (row-major, counting all elements) as `T`, from any storage alignment.
+    /// `None` if `T` is not this tensor's dtype or `i` is out of range.
+    #[inline]
+    pub fn get<T: Element>(&self, i: usize) -> Option<T> {
+        if T::DTYPE != self.dtype {
+            return None;
+        }
+        let n = std::mem::size_of::<T>();
+        let b = self
+            .bytes()
+            .get(i.checked_mul(n)?..(i + 1).checked_mul(n)?)?;
+        Some(bytemuck::pod_read_unaligned(b))
+    }
+
     /// Number of rows (first axis); 0-dim tensors are never built.
     pub fn rows(&self) -> usize {
         self.shape.first().copied().unwrap_or(0)
@@ -315,6 +353,12 @@ impl Tensor {
     /// Whether the storage is a memory-mapped spill file.
     pub fn is_mapped(&self) -> bool {
         matches!(self.data, Bytes::Mapped(_))
+    }
+
+    /// Whether the storage is a view into a buffer shared with other tensors (for example a
+    /// file mapped by a reader).
+    pub fn is_shared_view(&self) -> bool {
+        matches!(self.data, Bytes::Shared { .. })
     }
 
     /// For spilled (memory-mapped) tensors: drops the whole pages inside byte range `r` from

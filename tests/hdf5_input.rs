@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::Output;
 
+use graphprep::format::dgl::load_tensor_dict;
 use graphprep::tensor::Tensor;
-use graphprep::writers::dglfmt::load_tensor_dict;
 
 mod common;
 
@@ -93,7 +93,7 @@ fn construct(conf: &Path, out: &Path) -> Output {
 }
 
 fn f32_rows(t: &Tensor) -> Vec<Vec<f32>> {
-    let v = t.as_slice::<f32>().expect("float32 tensor");
+    let v = t.values::<f32>().expect("float32 tensor");
     v.chunks(t.row_len()).map(<[f32]>::to_vec).collect()
 }
 
@@ -134,7 +134,7 @@ fn hdf5_feature_block_aligned_with_csv_ids() {
     let rank = get("_N/rank16");
     assert_eq!(rank.shape, vec![5, 1]);
     let rank: Vec<f32> = rank
-        .as_slice::<half::f16>()
+        .values::<half::f16>()
         .expect("float16 tensor")
         .iter()
         .map(|v| v.to_f32())

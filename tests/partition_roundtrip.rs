@@ -1,11 +1,11 @@
 //! Property test: random small heterographs (2–3 node types, 2–4 relations with duplicate
 //! edges and self-loops, random float features) are partitioned by graphprep's real
 //! partitioners (seeded random and METIS, 1–4 parts) and written with `write_distdgl`. Then
-//! everything is read back from the files alone — partition JSON, `part*/graph.dgl`,
-//! `node_feat.dgl`/`edge_feat.dgl` (graphprep's `dglfmt` readers) and
-//! `node_mapping.pt`/`edge_mapping.pt` (a minimal zip reader below) — and the original edge
-//! list of every relation (per original edge ID, hence also as a multiset) and every feature
-//! row are reconstructed exactly.
+//! everything is read back from the files alone, through `dataset::distdgl` (the one reader
+//! of a written output: partition JSON and book, `part*/graph.dgl`, `node_feat.dgl` /
+//! `edge_feat.dgl`, `node_mapping.pt` / `edge_mapping.pt`), and the original edge list of
+//! every relation (per original edge ID, hence also as a multiset) and every feature row are
+//! reconstructed exactly.
 //!
 //! `src/writers/distdgl.rs` already checks these invariants on two fixed toy graphs with a
 //! synthetic assignment; this adds random graphs, duplicates/self-loops and the actual
@@ -13,117 +13,47 @@
 
 use std::path::Path;
 
+use graphprep::dataset::distdgl;
 use graphprep::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use graphprep::partition::{metis_partition, random_partition, Assignment};
 use graphprep::tensor::{DType, Tensor};
-use graphprep::writers::dglfmt::{load_graph, load_tensor_dict};
 use graphprep::writers::{write_distdgl, DistDglOptions};
 use proptest::prelude::*;
-use serde_json::Value;
 
-/// Tensor payloads `data/<k>` of a `.pt` zip (STORED entries), in `k` order, as int64.
-fn pt_tensors(path: &Path) -> Vec<Vec<i64>> {
-    let zip = std::fs::read(path).unwrap();
-    let u16_at = |p: usize| u16::from_le_bytes([zip[p], zip[p + 1]]) as usize;
-    let u32_at = |p: usize| u32::from_le_bytes(zip[p..p + 4].try_into().unwrap()) as usize;
-    let mut p = 0;
-    let mut out: Vec<(usize, Vec<i64>)> = Vec::new();
-    while u32_at(p) == 0x0403_4b50 {
-        assert_eq!(u16_at(p + 8), 0, "STORED entries only");
-        let size = u32_at(p + 22);
-        let name = String::from_utf8(zip[p + 30..p + 30 + u16_at(p + 26)].to_vec()).unwrap();
-        let data = p + 30 + u16_at(p + 26) + u16_at(p + 28);
-        if let Some(k) = name.split("/data/").nth(1) {
-            out.push((
-                k.parse().unwrap(),
-                zip[data..data + size]
-                    .chunks_exact(8)
-                    .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-                    .collect(),
-            ));
-        }
-        p = data + size;
-    }
-    out.sort_by_key(|e| e.0);
-    out.into_iter().map(|e| e.1).collect()
-}
-
-fn i64s(t: &Tensor) -> Vec<i64> {
-    match t.dtype {
-        DType::I64 => t.as_slice::<i64>().unwrap().to_vec(),
-        DType::I32 => t
-            .as_slice::<i32>()
-            .unwrap()
-            .iter()
-            .map(|&v| v.into())
-            .collect(),
-        DType::I16 => t
-            .as_slice::<i16>()
-            .unwrap()
-            .iter()
-            .map(|&v| v.into())
-            .collect(),
-        DType::U8 => t
-            .as_slice::<u8>()
-            .unwrap()
-            .iter()
-            .map(|&v| v.into())
-            .collect(),
-        d => panic!("unexpected id dtype {d:?}"),
-    }
-}
-
-/// `ranges[t][p]` from the partition JSON's node_map / edge_map.
-fn ranges(cfg: &Value, key: &str, names: &[String]) -> Vec<Vec<[u64; 2]>> {
-    names
-        .iter()
-        .map(|n| {
-            cfg[key][n]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| [r[0].as_u64().unwrap(), r[1].as_u64().unwrap()])
-                .collect()
-        })
-        .collect()
-}
-
-/// Homogeneous ID -> (type, per-type shuffled ID).
-fn locate(r: &[Vec<[u64; 2]>], id: u64) -> (usize, u64) {
-    for (t, parts) in r.iter().enumerate() {
-        let mut before = 0;
-        for &[a, b] in parts {
-            if (a..b).contains(&id) {
-                return (t, before + id - a);
-            }
-            before += b - a;
-        }
-    }
-    panic!("ID {id} in no range")
-}
-
-/// Reads `dir` back and checks it reproduces `g` exactly.
+/// Reads `dir` back through `dataset::distdgl` alone and checks it reproduces `g` exactly.
 fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
     let num_parts = asg.num_parts as usize;
-    let cfg: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("g.json")).unwrap()).unwrap();
-    assert_eq!(cfg["num_parts"].as_u64().unwrap() as usize, num_parts);
+    let out = distdgl::open(dir).unwrap();
+    assert_eq!(out.num_parts(), num_parts);
+    assert_eq!(out.ntypes(), g.ntypes.as_slice());
     let ekeys: Vec<String> = g.etypes.iter().map(|e| e.colon_key()).collect();
-    let nmr = ranges(&cfg, "node_map", &g.ntypes);
-    let emr = ranges(&cfg, "edge_map", &ekeys);
-    let nmap = pt_tensors(&dir.join("node_mapping.pt"));
-    let emap = pt_tensors(&dir.join("edge_mapping.pt"));
-    assert_eq!((nmap.len(), emap.len()), (g.ntypes.len(), g.etypes.len()));
+    let got_keys: Vec<String> = out.etypes().iter().map(|e| e.colon_key()).collect();
+    assert_eq!(got_keys, ekeys);
+    let i64s = |t: &Tensor| t.values::<i64>().unwrap().into_owned();
+    let nmap: Vec<Vec<i64>> = out
+        .node_mapping()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(i64s)
+        .collect();
+    let emap: Vec<Vec<i64>> = out
+        .edge_mapping()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(i64s)
+        .collect();
+    let book = &out.book;
     // the partition of every node is the assignment's
     for (t, m) in nmap.iter().enumerate() {
-        let mut k = 0;
-        for (p, &[a, b]) in nmr[t].iter().enumerate() {
-            for _ in a..b {
-                assert_eq!(asg.node_part[t][m[k] as usize] as usize, p);
-                k += 1;
-            }
+        for (k, &orig) in m.iter().enumerate() {
+            let gid = book.nodes.to_global(t, k as u64).unwrap();
+            let l = book.nodes.locate(gid).unwrap();
+            assert_eq!((l.type_id, l.per_type), (t, k as u64));
+            assert_eq!(asg.node_part[t][orig as usize] as usize, l.part);
         }
-        assert_eq!(k, g.num_nodes[t] as usize);
+        assert_eq!(m.len(), g.num_nodes[t] as usize);
     }
     // reconstructed (src, dst) per original edge ID, features per original row
     let mut edges: Vec<Vec<Option<(u32, u32)>>> =
@@ -141,49 +71,57 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
         .map(|(r, d)| vec![vec![None; g.edges[r].len()]; d.len()])
         .collect();
     for p in 0..num_parts {
-        let pd = dir.join(format!("part{p}"));
-        let gf = load_graph(&pd.join("graph.dgl")).unwrap();
-        let nd = |k: &str| i64s(&gf.node_data[0].iter().find(|(n, _)| n == k).unwrap().1);
-        let ed = |k: &str| i64s(&gf.edge_data[0].iter().find(|(n, _)| n == k).unwrap().1);
-        let nid = nd("_ID");
-        let eid = ed("_ID");
-        let inner_e = ed("inner_edge");
-        let coo = &gf.relations[0].coo.as_ref().expect("COO stored").1;
-        for j in 0..eid.len() {
-            if inner_e[j] == 0 {
+        let part = out.partition(p).unwrap();
+        let inner = part.edge_data("inner_edge").unwrap();
+        let csc = part.csc().unwrap();
+        assert_eq!(csc.nnz(), part.num_edges());
+        for j in 0..part.num_edges() {
+            if inner.get::<u8>(j).unwrap() == 0 {
                 continue;
             }
-            let (r, se) = locate(&emr, eid[j] as u64);
-            let orig_e = emap[r][se as usize] as usize;
-            let (st, sn) = locate(&nmr, nid[coo.row[j] as usize] as u64);
-            let (dt, dn) = locate(&nmr, nid[coo.col[j] as usize] as u64);
-            let et = &g.etypes[r];
-            assert_eq!(g.ntypes[st], et.src);
-            assert_eq!(g.ntypes[dt], et.dst);
-            let pair = (nmap[st][sn as usize] as u32, nmap[dt][dn as usize] as u32);
-            assert!(edges[r][orig_e].is_none(), "edge {orig_e} of {r} twice");
-            edges[r][orig_e] = Some(pair);
+            let e = book.edges.locate(part.global_eid(j).unwrap()).unwrap();
+            let orig_e = emap[e.type_id][e.per_type as usize] as usize;
+            let gs = part.global_nid(part.src().get(j) as usize).unwrap();
+            let gd = part.global_nid(part.dst().get(j) as usize).unwrap();
+            let (s, d) = (
+                book.nodes.locate(gs).unwrap(),
+                book.nodes.locate(gd).unwrap(),
+            );
+            let et = &g.etypes[e.type_id];
+            assert_eq!(g.ntypes[s.type_id], et.src);
+            assert_eq!(g.ntypes[d.type_id], et.dst);
+            assert_eq!(
+                d.part, p,
+                "edges are owned by their destination's partition"
+            );
+            let pair = (
+                nmap[s.type_id][s.per_type as usize] as u32,
+                nmap[d.type_id][d.per_type as usize] as u32,
+            );
+            assert!(edges[e.type_id][orig_e].is_none(), "edge {orig_e} twice");
+            edges[e.type_id][orig_e] = Some(pair);
         }
-        for (file, is_node) in [("node_feat.dgl", true), ("edge_feat.dgl", false)] {
-            let dict = load_tensor_dict(&pd.join(file)).unwrap();
-            for (key, t) in &dict {
-                let (ty, f) = key.split_once('/').unwrap();
-                let (r, names, mr, map) = if is_node {
-                    let i = g.ntype_index(ty).unwrap();
-                    (i, &g.node_data[i], &nmr, &nmap)
+        for is_node in [true, false] {
+            let feats: Vec<(usize, &str, &Tensor)> = if is_node {
+                part.all_node_feats().collect()
+            } else {
+                part.all_edge_feats().collect()
+            };
+            for (r, f, t) in feats {
+                let (names, ranges, map) = if is_node {
+                    (&g.node_data[r], &book.nodes, &nmap)
                 } else {
-                    let i = ekeys.iter().position(|k| k == ty).unwrap();
-                    (i, &g.edge_data[i], &emr, &emap)
+                    (&g.edge_data[r], &book.edges, &emap)
                 };
                 let fi = names.iter().position(|d| d.name == f).unwrap();
                 let orig = &names[fi].tensor;
                 assert_eq!(
                     (t.dtype, &t.shape[1..]),
                     (orig.dtype, &orig.shape[1..]),
-                    "{key}"
+                    "{f}"
                 );
-                let before: u64 = (0..p).map(|q| mr[r][q][1] - mr[r][q][0]).sum();
-                assert_eq!(t.rows() as u64, mr[r][p][1] - mr[r][p][0], "{key} rows");
+                let before = ranges.first_per_type(r, p);
+                assert_eq!(t.rows() as u64, ranges.count(r, p), "{f} rows");
                 let rb = t.row_bytes();
                 let slot = if is_node {
                     &mut nfeat[r][fi]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use graphprep::writers::dglfmt::load_tensor_dict;
+use graphprep::format::dgl::load_tensor_dict;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-bert")
@@ -91,10 +91,16 @@ fn check_output(out: &Path) {
     assert_eq!(ids.shape, vec![5, 6]);
     assert_eq!(mask.shape, vec![5, 6]);
     assert_eq!(types.shape, vec![5, 6]);
-    assert_eq!(ids.as_slice::<i64>().unwrap(), IDS.concat().as_slice());
+    assert_eq!(
+        ids.values::<i64>().unwrap().as_ref(),
+        IDS.concat().as_slice()
+    );
     let expect_mask: Vec<i8> = IDS.concat().iter().map(|&i| (i != 0) as i8).collect();
-    assert_eq!(mask.as_slice::<i8>().unwrap(), expect_mask.as_slice());
-    assert!(types.as_slice::<i8>().unwrap().iter().all(|&t| t == 0));
+    assert_eq!(
+        mask.values::<i8>().unwrap().as_ref(),
+        expect_mask.as_slice()
+    );
+    assert!(types.values::<i8>().unwrap().iter().all(|&t| t == 0));
     assert!(
         !tensors.iter().any(|(n, _)| n.contains("title")),
         "feature_name must not prefix the outputs"

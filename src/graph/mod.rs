@@ -5,6 +5,10 @@
 //! `(src, rel, dst)` tuples. Node IDs are per-type construction IDs (`u32`: a single node type
 //! is limited to 2^32 − 1 nodes, checked when IDs are assigned); edge IDs are positions in
 //! the relation's edge list.
+//!
+//! [`csr`] holds the one CSR/CSC compression kernel shared by the DGL writer and the readers.
+
+pub mod csr;
 
 use crate::tensor::Tensor;
 

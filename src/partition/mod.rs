@@ -7,7 +7,10 @@
 //! * [`random`]: seeded uniform assignment with GraphStorm's "≥ 1 node of each type per
 //!   partition" rule.
 //! * [`stats`]: per-partition inner nodes/edges, HALO counts, edge cut and balance.
+//! * [`book`]: the partition book (per-type ID ranges, locate) shared by the DistDGL writer
+//!   and the readers of a partitioned output.
 
+pub mod book;
 pub mod csr;
 pub mod metis;
 pub mod random;

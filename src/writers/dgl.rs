@@ -8,7 +8,7 @@
 //! and the order of tensors inside a type's list (DGL uses hash-map order; ours is the
 //! graph's, i.e. sorted by name).
 //!
-//! Algorithm: one sequential pass through [`dglfmt::write_graph`]; edge endpoints are widened
+//! Algorithm: one sequential pass through [`crate::format::dgl::write_graph`]; edge endpoints are widened
 //! from u32 to int64 on the fly.
 //!
 //! # Memory
@@ -19,8 +19,9 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::format::array::{ArraySource, Ids, NamedArray};
+use crate::format::dgl::{self as dglfmt, Formats, GraphRef, RelationRef};
 use crate::graph::{Graph, NamedTensor};
-use crate::writers::dglfmt::{self, ArrayRef, Formats, GraphRef, Ids, NamedArray, RelationRef};
 
 /// Writes the full heterograph `g` as a DGL graph file at `path`.
 ///
@@ -71,7 +72,7 @@ fn tensor_lists(data: &[Vec<NamedTensor>]) -> Vec<Vec<NamedArray<'_>>> {
     data.iter()
         .map(|l| {
             l.iter()
-                .map(|d| NamedArray::new(d.name.clone(), ArrayRef::tensor(&d.tensor)))
+                .map(|d| NamedArray::new(d.name.clone(), ArraySource::tensor(&d.tensor)))
                 .collect()
         })
         .collect()
@@ -158,19 +159,19 @@ mod tests {
         assert_eq!(back.etypes, ["rev", "clicks", "follows"]);
         assert_eq!(back.num_nodes, vec![3, 4, 2]);
         // Metagraph: out-CSR over node types, data = relation index.
-        assert_eq!(back.metagraph.indptr, vec![0, 1, 3, 3]);
-        assert_eq!(back.metagraph.indices, vec![1, 0, 1]);
-        assert_eq!(back.metagraph.data, vec![0, 1, 2]);
+        assert_eq!(back.metagraph.indptr.to_vec(), vec![0, 1, 3, 3]);
+        assert_eq!(back.metagraph.indices.to_vec(), vec![1, 0, 1]);
+        assert_eq!(back.metagraph.data.to_vec(), vec![0, 1, 2]);
         for (r, el) in g.edges.iter().enumerate() {
             let (meta, coo) = back.relations[r].coo.as_ref().unwrap();
             let want_meta_rows = if r == 2 { 1 } else { 2 };
             assert_eq!(meta.num_rows, want_meta_rows);
             assert_eq!(
-                coo.row,
+                coo.row.to_vec(),
                 el.src.iter().map(|&x| i64::from(x)).collect::<Vec<_>>()
             );
             assert_eq!(
-                coo.col,
+                coo.col.to_vec(),
                 el.dst.iter().map(|&x| i64::from(x)).collect::<Vec<_>>()
             );
         }
@@ -182,7 +183,7 @@ mod tests {
             g.node_data[1][0].tensor.bytes()
         );
         assert_eq!(
-            back.edge_data[1][0].1.as_slice::<i64>().unwrap(),
+            back.edge_data[1][0].1.values::<i64>().unwrap().as_ref(),
             &[7, 8, 9]
         );
     }
@@ -207,7 +208,7 @@ mod tests {
         write_dgl_graph(&path, &g).unwrap();
         let back = dglfmt::load_graph(&path).unwrap();
         assert_eq!(back.etypes, ["_E"]);
-        assert_eq!(back.metagraph.indptr, vec![0, 1]);
+        assert_eq!(back.metagraph.indptr.to_vec(), vec![0, 1]);
     }
 
     #[test]

@@ -15,11 +15,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 
+use crate::format::array::{ArraySource, Ids};
+use crate::format::pt::{self, PtKey, PtObject};
 use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use crate::partition::Assignment;
 use crate::tensor::{DType, Tensor};
-use crate::writers::dglfmt::{ArrayRef, Ids};
-use crate::writers::pt::{self, PtKey, PtObject};
 use crate::writers::{write_dgl_graph, write_distdgl, DistDglOptions};
 
 fn tensor_json(t: &Tensor) -> Value {
@@ -210,14 +210,14 @@ fn write_samples(out: &Path) {
     let a: Vec<u32> = (0..1000).rev().collect();
     let b = [5i64, -3, 1 << 40];
     let obj = PtObject::Dict(vec![
-        (PtKey::Str("a"), ArrayRef::ids(Ids::U32(&a))),
-        (PtKey::Tuple3("x", "y", "z"), ArrayRef::slice(&b)),
+        (PtKey::Str("a"), ArraySource::ids(Ids::U32(&a))),
+        (PtKey::Tuple3("x", "y", "z"), ArraySource::slice(&b)),
     ]);
     pt::save_pt_forced_zip64(&out.join("zip64.pt"), &obj).unwrap();
     let f = Tensor::from_vec(vec![2, 3], vec![1f32, 2., 3., 4., 5., 6.]);
     pt::save_pt(
         &out.join("float2d.pt"),
-        &PtObject::Tensor(ArrayRef::tensor(&f)),
+        &PtObject::Tensor(ArraySource::tensor(&f)),
     )
     .unwrap();
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use arrow::array::{Array, Int64Array, LargeStringArray, StringArray};
+use graphprep::format::dgl::load_tensor_dict;
 use graphprep::tensor::{DType, Tensor};
-use graphprep::writers::dglfmt::load_tensor_dict;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -137,48 +137,48 @@ pub fn part0(out: &Path, file: &str) -> BTreeMap<String, Tensor> {
 pub fn rows_f64(t: &Tensor) -> Vec<Vec<f64>> {
     let flat: Vec<f64> = match t.dtype {
         DType::I8 => t
-            .as_slice::<i8>()
+            .values::<i8>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
         DType::U8 => t
-            .as_slice::<u8>()
+            .values::<u8>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
         DType::I16 => t
-            .as_slice::<i16>()
+            .values::<i16>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
         DType::I32 => t
-            .as_slice::<i32>()
+            .values::<i32>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
         DType::I64 => t
-            .as_slice::<i64>()
+            .values::<i64>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
         DType::F16 => t
-            .as_slice::<half::f16>()
+            .values::<half::f16>()
             .unwrap()
             .iter()
             .map(|v| v.to_f64())
             .collect(),
         DType::F32 => t
-            .as_slice::<f32>()
+            .values::<f32>()
             .unwrap()
             .iter()
             .map(|&v| v as f64)
             .collect(),
-        DType::F64 => t.as_slice::<f64>().unwrap().to_vec(),
+        DType::F64 => t.values::<f64>().unwrap().into_owned(),
     };
     let w = t.row_len().max(1);
     flat.chunks(w).map(|c| c.to_vec()).collect()
