@@ -13,7 +13,6 @@ pub mod features;
 pub mod graph;
 pub mod idmap;
 pub mod labels;
-pub mod memory;
 pub mod partition;
 pub mod pipeline;
 pub mod progress;

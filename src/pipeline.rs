@@ -27,11 +27,11 @@ use crate::features::{self, FeatureCtx, FileColumns};
 use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use crate::idmap::{self, IdMap, RawIds, MISSING};
 use crate::labels::{self, LabelFile};
-use crate::memory::Budget;
 use crate::partition::Assignment;
 use crate::progress::Progress;
 use crate::readers::{self, FileTable};
 use crate::tensor::Tensor;
+use crate::workspace::budget::Budget;
 use crate::workspace::spill::Store;
 use crate::workspace::Staging;
 
@@ -130,12 +130,12 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     );
     log::info!(
         "memory budget {} (data arrays spill to {} beyond {})",
-        crate::memory::human(opts.memory.bytes),
+        crate::workspace::budget::human(opts.memory.bytes),
         opts.workspace
             .as_deref()
             .unwrap_or(&opts.output_dir)
             .display(),
-        crate::memory::human(opts.memory.array_limit())
+        crate::workspace::budget::human(opts.memory.array_limit())
     );
     let built = build_graph(&plan, opts, progress, &store)?;
     let staging = Staging::create(&opts.output_dir)?;

@@ -201,14 +201,14 @@ pub fn run(a: ConstructArgs) -> i32 {
         return 2;
     }
     let memory = match &a.memory {
-        Some(m) => match crate::memory::parse_budget(m) {
-            Ok(bytes) => crate::memory::Budget { bytes },
+        Some(m) => match crate::workspace::budget::parse_budget(m) {
+            Ok(bytes) => crate::workspace::budget::Budget { bytes },
             Err(msg) => {
                 eprintln!("error: {msg}");
                 return 2;
             }
         },
-        None => crate::memory::Budget::default_for_machine(),
+        None => crate::workspace::budget::Budget::default_for_machine(),
     };
     let graphbolt = matches!(a.use_graphbolt.to_lowercase().as_str(), "true" | "1");
     let threads = a.threads.or(a.num_processes).unwrap_or(0);

@@ -21,7 +21,7 @@ use super::files::{resolve_files, string_or_list, Bases};
 use super::hf_model;
 use super::plan::{
     CustomSplit, EdgeBlock, FeatureSpec, FileFormat, InputFiles, LabelSpec, NodeBlock, Plan, Split,
-    TaskType, Transform,
+    TaskType, Transform, TOKENIZE_OUTPUTS,
 };
 use super::raw::{
     self, decode, list_keys, transform_keys, type_name, RawConfig, RawCustomSplit, RawEdge,
@@ -38,8 +38,6 @@ pub const HOMOGENEOUS_ETYPE: &str = "_E";
 pub const DEFAULT_MASK_NAMES: [&str; 3] = ["train_mask", "val_mask", "test_mask"];
 /// Default `split_pct`.
 pub const DEFAULT_SPLIT_PCT: [f64; 3] = [0.8, 0.1, 0.1];
-/// Output names of `tokenize_hf` (fixed, not prefixed by `feature_name`).
-pub const TOKENIZE_OUTPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
 
 /// Where local files named by transforms are looked up (the config's folder and working
 /// directory, and the load options with the Hugging Face cache).

@@ -127,19 +127,6 @@ impl<'a> Part<'a> {
     }
 }
 
-/// Splits a row-major output buffer into consecutive per-slice row blocks of `rows[i] * width`
-/// elements, so slices can be filled in parallel.
-pub(crate) fn row_slots<'o, T>(out: &'o mut [T], rows: &[usize], width: usize) -> Vec<&'o mut [T]> {
-    let mut slots = Vec::with_capacity(rows.len());
-    let mut rest = out;
-    for &n in rows {
-        let (slot, tail) = rest.split_at_mut(n * width);
-        slots.push(slot);
-        rest = tail;
-    }
-    slots
-}
-
 /// Cuts every file into slices of at most `chunk` rows (files in order, then rows in order;
 /// an empty file gives one empty slice, so types are still checked).
 fn split_parts<'a>(files: &[FileColumns<'a>], rows: &[usize], chunk: usize) -> Vec<Part<'a>> {

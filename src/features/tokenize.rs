@@ -37,8 +37,7 @@ use tokenizers::{
 
 use super::column::{normalize, StrCol};
 use super::Part;
-use crate::config::plan::{FeatureSpec, HfTokenizer};
-use crate::config::validate::TOKENIZE_OUTPUTS;
+use crate::config::plan::{FeatureSpec, HfTokenizer, TOKENIZE_OUTPUTS};
 use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
 
