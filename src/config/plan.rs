@@ -73,6 +73,9 @@ pub enum Transform {
 pub struct HfTokenizer {
     /// The `tokenizer.json` file.
     pub tokenizer_file: PathBuf,
+    /// Special tokens its post-processor adds to every text (`[CLS]`, `[SEP]`: 2 for BERT);
+    /// `max_seq_length` is at least this.
+    pub special_tokens: usize,
     /// `hidden_size` of the model's `config.json` next to it, when present.
     pub hidden_size: Option<usize>,
     /// `pad_token` of `tokenizer_config.json`, when present.

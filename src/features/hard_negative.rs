@@ -90,12 +90,7 @@ pub(crate) fn compute(
     rows: &[usize],
     sep: Option<&str>,
 ) -> Result<Tensor> {
-    if spec.columns.len() != 1 {
-        return Err(Error::config(
-            &spec.json_path,
-            "edge_dst_hard_negative takes one column (a list of destination node IDs per edge)",
-        ));
-    }
+    debug_assert_eq!(spec.columns.len(), 1, "checked when the plan is built");
     let ids = ctx.dst_ids.ok_or_else(|| {
         Error::config(
             &spec.json_path,
