@@ -28,7 +28,7 @@ pub enum PartMethodArg {
 
 /// Flags of `graphprep construct` (same names and meanings as GraphStorm's construct_graph).
 #[derive(Debug, Args)]
-#[command(mut_arg("threads", |a| a.help("Worker threads (overrides --num-processes). Default: all cores.")))]
+#[command(mut_arg("threads", |a| a.help("Worker threads (overrides --num-processes). Default: all cores")))]
 pub struct ConstructArgs {
     /// Path of the JSON construction config (GraphStorm gconstruct or GSProcessing dialect).
     #[arg(long, value_name = "FILE")]
