@@ -20,7 +20,6 @@ pub mod format;
 pub mod graph;
 pub mod idmap;
 pub mod labels;
-pub mod memory;
 pub mod partition;
 pub mod pipeline;
 pub mod progress;

@@ -21,16 +21,17 @@ use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use crate::config::plan::{EdgeBlock, FeatureSpec, InputFiles, LabelSpec, NodeBlock, Plan, Split};
+use crate::config::runtime::{BlockKind, RuntimeConfig};
 use crate::error::{Error, Result};
 use crate::features::{self, FeatureCtx, FileColumns};
 use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use crate::idmap::{self, IdMap, RawIds, MISSING};
 use crate::labels::{self, LabelFile};
-use crate::memory::Budget;
 use crate::partition::Assignment;
 use crate::progress::Progress;
 use crate::readers::{self, FileTable};
 use crate::tensor::Tensor;
+use crate::workspace::budget::Budget;
 use crate::workspace::spill::Store;
 use crate::workspace::Staging;
 
@@ -55,14 +56,12 @@ impl PartMethod {
     }
 }
 
-/// Resolved options of one `construct` run.
+/// Resolved options of one `construct` run (the CLI has checked them: `--output-conf-file`'s
+/// folder exists, `num_parts` ≥ 1, a valid graph name).
 #[derive(Clone, Debug)]
 pub struct ConstructOptions {
-    pub conf_file: PathBuf,
     pub output_dir: PathBuf,
     pub graph_name: String,
-    /// Working directory (fallback base for relative paths in the config).
-    pub cwd: PathBuf,
     pub output_conf_file: Option<PathBuf>,
     pub remap_node_id: bool,
     pub add_reverse_edges: bool,
@@ -107,20 +106,10 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Runs the whole pipeline. On error nothing is left in the output directory.
-pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary> {
+/// Runs the whole pipeline for a loaded `plan`. On error nothing is left in the output
+/// directory.
+pub fn construct(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Result<Summary> {
     let start = Instant::now();
-    let t = Instant::now();
-    let plan = crate::config::load_plan(
-        &opts.conf_file,
-        &crate::config::LoadOptions::new(opts.cwd.clone()),
-    )?;
-    progress.record(
-        "load config",
-        (plan.nodes.len() + plan.edges.len()) as u64,
-        "blocks",
-        t.elapsed().as_secs_f64(),
-    );
     let store = Store::new(
         opts.memory,
         opts.workspace.as_deref(),
@@ -129,16 +118,16 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     );
     log::info!(
         "memory budget {} (data arrays spill to {} beyond {})",
-        crate::memory::human(opts.memory.bytes),
+        crate::workspace::budget::human(opts.memory.bytes),
         opts.workspace
             .as_deref()
             .unwrap_or(&opts.output_dir)
             .display(),
-        crate::memory::human(opts.memory.array_limit())
+        crate::workspace::budget::human(opts.memory.array_limit())
     );
-    let built = build_graph(&plan, opts, progress, &store)?;
+    let built = build_graph(plan, opts, progress, &store)?;
     let staging = Staging::create(&opts.output_dir)?;
-    write_outputs(&plan, opts, progress, &built, staging.path())?;
+    write_outputs(plan, opts, progress, &built, staging.path())?;
     staging.commit()?;
     let g = &built.graph;
     Ok(Summary {
@@ -152,10 +141,9 @@ pub fn construct(opts: &ConstructOptions, progress: &Progress) -> Result<Summary
     })
 }
 
-/// The decode floor: reads every input file of `conf` (the columns the config uses, with the
+/// The decode floor: reads every input file of `plan` (the columns the config uses, with the
 /// same readers and parallelism as `construct`) and discards them. Returns (files, rows).
-pub fn decode_inputs(conf: &Path, cwd: &Path, progress: &Progress) -> Result<(u64, u64)> {
-    let plan = crate::config::load_plan(conf, &crate::config::LoadOptions::new(cwd.to_path_buf()))?;
+pub fn decode_inputs(plan: &Plan, progress: &Progress) -> Result<(u64, u64)> {
     let (mut files, mut rows) = (0u64, 0u64);
     let mut blocks: Vec<(String, ColumnSet, &InputFiles)> = Vec::new();
     for b in &plan.nodes {
@@ -330,7 +318,7 @@ fn raw_ids_of(tables: &[FileTable], files: &[PathBuf], col: usize, name: &str) -
 /// Computes features and labels of a block over all its rows.
 #[allow(clippy::too_many_arguments)]
 fn block_data(
-    kind: &str,
+    kind: BlockKind,
     block_index: usize,
     features_spec: &[FeatureSpec],
     labels_spec: &[LabelSpec],
@@ -340,7 +328,7 @@ fn block_data(
     cols: &ColumnSet,
     ctx: &FeatureCtx<'_>,
     seed: u64,
-    runtime: &mut Value,
+    runtime: &mut RuntimeConfig,
     stats: &mut BTreeMap<String, BTreeMap<i64, u64>>,
     progress: &Progress,
 ) -> Result<Vec<NamedTensor>> {
@@ -362,19 +350,13 @@ fn block_data(
             .collect();
         let fo = features::compute_feature(spec, &files, ctx)?;
         stage.finish(rows as u64);
-        let fdict = &mut runtime[kind][block_index]["features"][k];
-        if !fo.learned.is_empty() {
-            if !fdict.get("transform").is_some_and(Value::is_object) {
-                fdict["transform"] = json!({});
-            }
-            for (key, v) in fo.learned {
-                fdict["transform"][key] = v;
-            }
-        }
-        fdict["feature_dim"] = json!(fo.feature_dim);
+        runtime.set_feature(kind, block_index, k, fo.learned, &fo.feature_dim);
         out.extend(fo.tensors);
     }
-    let kind_tag = if kind == "nodes" { 1 } else { 2 };
+    let kind_tag = match kind {
+        BlockKind::Node => 1,
+        BlockKind::Edge => 2,
+    };
     for (k, spec) in labels_spec.iter().enumerate() {
         let files: Vec<LabelFile<'_>> = tables
             .iter()
@@ -404,22 +386,27 @@ fn block_data(
         if let (Some(s), Some(name)) = (lo.stats, &spec.column) {
             stats.insert(name.clone(), s);
         }
-        out.extend(lo.tensors);
+        // A label column shared by two labels of this block (allowed by config::validate:
+        // same task, so the same array) is kept once, as GraphStorm's per-block dict does.
+        for t in lo.tensors {
+            if !out.iter().any(|x: &NamedTensor| x.name == t.name) {
+                out.push(t);
+            }
+        }
     }
     Ok(out)
 }
 
-fn add_data(target: &mut Vec<NamedTensor>, new: Vec<NamedTensor>, owner: &str) -> Result<()> {
+/// Adds a block's arrays to its type's (names are unique per type: `config::validate`).
+fn add_data(target: &mut Vec<NamedTensor>, new: Vec<NamedTensor>) {
     for t in new {
-        if target.iter().any(|x| x.name == t.name) {
-            return Err(Error::Graph(format!(
-                "the data array '{}' of {owner} is produced twice (feature/label/mask names must be unique per type)",
-                t.name
-            )));
-        }
+        debug_assert!(
+            target.iter().all(|x| x.name != t.name),
+            "data name '{}' produced twice",
+            t.name
+        );
         target.push(t);
     }
-    Ok(())
 }
 
 /// Builds the in-memory graph from the plan.
@@ -429,7 +416,7 @@ pub fn build_graph(
     progress: &Progress,
     store: &Store,
 ) -> Result<Built> {
-    let mut runtime = plan.raw.clone();
+    let mut runtime = RuntimeConfig::new(plan);
     let mut id_maps: BTreeMap<String, IdMap> = BTreeMap::new();
     let mut node_data: BTreeMap<String, Vec<NamedTensor>> = BTreeMap::new();
     let mut node_stats: TypeLabelStats = Vec::new();
@@ -471,15 +458,11 @@ pub fn build_graph(
                     ),
                 }
             })?;
-            if id_maps.insert(b.node_type.clone(), map).is_some() {
-                return Err(Error::config(
-                    format!("nodes[{}].node_id_col", b.index),
-                    format!(
-                        "node type '{}' already got its IDs from an earlier block",
-                        b.node_type
-                    ),
-                ));
-            }
+            let earlier = id_maps.insert(b.node_type.clone(), map);
+            debug_assert!(
+                earlier.is_none(),
+                "one ID block per type (config::validate)"
+            );
             progress.record(
                 &format!("id map {}", b.node_type),
                 n as u64,
@@ -489,7 +472,7 @@ pub fn build_graph(
         }
         let mut stats = BTreeMap::new();
         let data = block_data(
-            "nodes",
+            BlockKind::Node,
             b.index,
             &b.features,
             &b.labels,
@@ -503,24 +486,16 @@ pub fn build_graph(
             &mut stats,
             progress,
         )?;
-        add_data(
-            node_data.entry(b.node_type.clone()).or_default(),
-            data,
-            &format!("node type '{}'", b.node_type),
-        )?;
+        add_data(node_data.entry(b.node_type.clone()).or_default(), data);
         match node_stats.iter_mut().find(|(t, _)| *t == b.node_type) {
             Some((_, s)) => s.extend(stats),
             None => node_stats.push((b.node_type.clone(), stats)),
         }
     }
-    for t in &node_block_types {
-        if !id_maps.contains_key(t) {
-            return Err(Error::config(
-                "nodes",
-                format!("no block of node type '{t}' has node_id_col; exactly one block per node type must give the node IDs"),
-            ));
-        }
-    }
+    debug_assert!(
+        node_block_types.iter().all(|t| id_maps.contains_key(t)),
+        "every node type has an ID block (config::validate)"
+    );
 
     // 2. Node types seen only in edges: sorted unique raw IDs.
     let featureless: BTreeSet<String> = plan
@@ -639,7 +614,7 @@ pub fn build_graph(
         };
         let mut stats = BTreeMap::new();
         let mut data = block_data(
-            "edges",
+            BlockKind::Edge,
             e.index,
             &e.features,
             &e.labels,
@@ -694,11 +669,7 @@ pub fn build_graph(
                 t0.elapsed().as_secs_f64()
             );
         }
-        add_data(
-            edge_data.entry(et.clone()).or_default(),
-            data,
-            &format!("edge type '{}'", et.colon_key()),
-        )?;
+        add_data(edge_data.entry(et.clone()).or_default(), data);
         let key = et.comma_key();
         match edge_stats.iter_mut().find(|(t, _)| *t == key) {
             Some((_, s)) => s.extend(stats),
@@ -730,17 +701,10 @@ pub fn build_graph(
         g.node_data.push(data);
     }
     let mut all_etypes: BTreeSet<CanonicalEtype> = edges.keys().cloned().collect();
-    for et in edge_data.keys() {
-        if !edges.contains_key(et) {
-            return Err(Error::config(
-                "edges",
-                format!(
-                    "edge type '{}' has data but no block with source_id_col and dest_id_col",
-                    et.colon_key()
-                ),
-            ));
-        }
-    }
+    debug_assert!(
+        edge_data.keys().all(|et| edges.contains_key(et)),
+        "every edge type has an ID block (config::validate)"
+    );
     for (et, list) in &edges {
         if list.is_empty() {
             return Err(Error::Graph(format!(
@@ -817,8 +781,7 @@ pub fn build_graph(
         g.edges.push(list);
         g.edge_data.push(data);
     }
-    runtime["is_homogeneous"] = json!(g.is_homogeneous);
-    runtime["add_reverse_edges"] = json!(opts.add_reverse_edges);
+    runtime.set_add_reverse_edges(opts.add_reverse_edges);
     log::info!(
         "graph: {} nodes of {} types, {} edges of {} types",
         g.total_nodes(),
@@ -829,7 +792,7 @@ pub fn build_graph(
     Ok(Built {
         graph: g,
         id_maps,
-        runtime_config: runtime,
+        runtime_config: runtime.into_json(),
         node_label_stats: node_stats,
         edge_label_stats: edge_stats,
     })
@@ -1102,15 +1065,6 @@ pub fn write_outputs(
         .output_conf_file
         .clone()
         .unwrap_or_else(|| dir.join("data_transform_new.json"));
-    if let Some(parent) = conf_path.parent() {
-        if !parent.as_os_str().is_empty() && !parent.exists() {
-            return Err(Error::Other(format!(
-                "--output-conf-file {}: folder {} does not exist",
-                conf_path.display(),
-                parent.display()
-            )));
-        }
-    }
     write_json(&conf_path, &built.runtime_config)?;
 
     if opts.formats.contains(&OutputFormat::DistDgl) {

@@ -102,7 +102,7 @@ impl Progress {
         log::info!(
             "{stage}: {items} {unit} in {seconds:.2} s ({} {unit}/s), peak RSS so far {}",
             human(rate),
-            crate::memory::human(peak)
+            crate::workspace::budget::human(peak)
         );
         if let Ok(mut r) = self.records.lock() {
             r.push(StageRecord {
@@ -141,7 +141,7 @@ impl Progress {
                 format!("{} {}", r.items, r.unit),
                 r.seconds,
                 human(rate),
-                crate::memory::human(r.peak_rss)
+                crate::workspace::budget::human(r.peak_rss)
             );
         }
         s += &format!("{:<28} {:>14} {:>10.2}\n", "total", "", total);

@@ -1,17 +1,14 @@
-//! `graphprep construct`: GraphStorm's `construct_graph` flags, resolved into
-//! [`ConstructOptions`] and run.
+//! `graphprep construct`: GraphStorm's `construct_graph` flags. Parse (clap, with typed
+//! value parsers), resolve (check the flags that need the file system, load the config into a
+//! plan, build [`ConstructOptions`]), then run the pipeline on typed values only.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
-use log::LevelFilter;
 
+use super::args::{self, LogArgs, MemoryArg, SeedArg, ThreadsArg};
 use crate::pipeline::{self, ConstructOptions, OutputFormat, PartMethod};
-use crate::progress::Progress;
-
-/// The fixed default seed: runs are reproducible unless `--seed` changes it.
-pub const DEFAULT_SEED: u64 = 42;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "verbatim")]
@@ -29,16 +26,9 @@ pub enum PartMethodArg {
     Random,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogLevelArg {
-    Debug,
-    Info,
-    Warning,
-    Error,
-}
-
 /// Flags of `graphprep construct` (same names and meanings as GraphStorm's construct_graph).
 #[derive(Debug, Args)]
+#[command(mut_arg("threads", |a| a.help("Worker threads (overrides --num-processes). Default: all cores")))]
 pub struct ConstructArgs {
     /// Path of the JSON construction config (GraphStorm gconstruct or GSProcessing dialect).
     #[arg(long, value_name = "FILE")]
@@ -48,7 +38,7 @@ pub struct ConstructArgs {
     #[arg(long, value_name = "DIR")]
     pub output_dir: PathBuf,
     /// Graph name: after removing leading digits and mapping '-' to '_', a valid identifier.
-    #[arg(long)]
+    #[arg(long, value_parser = graph_name_parser)]
     pub graph_name: String,
     /// Worker threads (GraphStorm: worker processes). Default: all cores.
     #[arg(long, value_name = "N")]
@@ -75,7 +65,8 @@ pub struct ConstructArgs {
     #[arg(long, num_args = 1.., default_values = ["DistDGL"], value_name = "FORMAT")]
     pub output_format: Vec<FormatArg>,
     /// Number of partitions (DistDGL output).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub num_parts: u32,
     /// Partitioning algorithm.
     #[arg(long, value_enum, default_value = "metis")]
@@ -83,12 +74,8 @@ pub struct ConstructArgs {
     /// Drop edges whose endpoints are unknown (with a count) instead of failing.
     #[arg(long)]
     pub skip_nonexist_edges: bool,
-    /// Memory budget: bytes (`8GiB`, `512MiB`, `16G`) or a percentage of RAM (`50%`). Data
-    /// arrays beyond half of it spill to the workspace; a run whose unspillable part (edge
-    /// lists, ID maps) does not fit stops early with a budget error. Default: 3/4 of the
-    /// memory available at start.
-    #[arg(long, value_name = "SIZE")]
-    pub memory: Option<String>,
+    #[command(flatten)]
+    pub memory: MemoryArg,
     /// Folder for spilled arrays (default: a hidden folder inside the output dir). Giving it
     /// also spills every feature at least --ext-mem-feat-size wide, as GraphStorm does.
     #[arg(long, value_name = "DIR")]
@@ -96,65 +83,17 @@ pub struct ConstructArgs {
     /// With --ext-mem-workspace: minimum feature width (elements per row) that always spills.
     #[arg(long, default_value_t = 64, value_name = "N")]
     pub ext_mem_feat_size: usize,
-    /// Log level.
-    #[arg(long, value_enum, default_value = "info")]
-    pub logging_level: LogLevelArg,
+    #[command(flatten)]
+    pub log: LogArgs,
     /// `true`/`1` to request GraphBolt graphs; graphprep writes DistDGL partitions and prints
     /// the DGL command that converts them.
-    #[arg(long, default_value = "false", value_name = "BOOL")]
-    pub use_graphbolt: String,
-    /// Random seed for splits and partitioning: same input + seed = identical output files.
-    #[arg(long, default_value_t = DEFAULT_SEED)]
-    pub seed: u64,
-    /// Worker threads (overrides --num-processes). Default: all cores.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// No progress bars and only warnings/errors on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// Flags of `graphprep decode`.
-#[derive(Debug, Args)]
-pub struct DecodeArgs {
-    /// Path of the JSON construction config whose input files are decoded.
-    #[arg(long, value_name = "FILE")]
-    pub conf_file: PathBuf,
-    /// Worker threads. Default: all cores.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-}
-
-/// `graphprep decode`: reads all inputs and prints the stage table.
-pub fn decode(a: DecodeArgs) -> i32 {
-    super::logger::init(LevelFilter::Warn);
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return 1;
-        }
-    };
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let progress = Progress::new(false);
-    let t = std::time::Instant::now();
-    match pool.install(|| pipeline::decode_inputs(&a.conf_file, &cwd, &progress)) {
-        Ok((files, rows)) => {
-            eprintln!("{}", progress.table());
-            eprintln!(
-                "decoded {rows} rows from {files} files in {:.2} s",
-                t.elapsed().as_secs_f64()
-            );
-            0
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            1
-        }
-    }
+    #[arg(long, default_value = "false", value_name = "BOOL", action = clap::ArgAction::Set,
+          value_parser = BoolishValueParser::new())]
+    pub use_graphbolt: bool,
+    #[command(flatten)]
+    pub seed: SeedArg,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
 }
 
 /// GraphStorm's graph-name rule: drop leading digits, map '-' to '_', the rest must be a
@@ -173,52 +112,35 @@ pub fn check_graph_name(name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "invalid --graph-name '{name}': after removing leading digits and replacing '-' with '_' \
-             it must be a non-empty identifier (letters, digits, '_'), e.g. 'my_graph' or '123-abc'"
-        ))
+        Err(
+            "after removing leading digits and replacing '-' with '_' it must be a non-empty \
+             identifier (letters, digits, '_'), e.g. 'my_graph' or '123-abc'"
+                .to_string(),
+        )
     }
 }
 
-pub fn run(a: ConstructArgs) -> i32 {
-    let level = if a.quiet {
-        LevelFilter::Warn
-    } else {
-        match a.logging_level {
-            LogLevelArg::Debug => LevelFilter::Debug,
-            LogLevelArg::Info => LevelFilter::Info,
-            LogLevelArg::Warning => LevelFilter::Warn,
-            LogLevelArg::Error => LevelFilter::Error,
-        }
+fn graph_name_parser(s: &str) -> Result<String, String> {
+    check_graph_name(s).map(|()| s.to_string())
+}
+
+/// `--output-conf-file`'s folder must exist (GraphStorm's rule), checked before any work.
+fn check_output_conf_file(path: Option<&Path>) -> Result<(), String> {
+    let Some(path) = path else {
+        return Ok(());
     };
-    super::logger::init(level);
-    if let Err(msg) = check_graph_name(&a.graph_name) {
-        eprintln!("error: {msg}");
-        return 2;
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => Err(format!(
+            "--output-conf-file {}: folder {} does not exist; create it first",
+            path.display(),
+            parent.display()
+        )),
+        _ => Ok(()),
     }
-    if a.num_parts == 0 {
-        eprintln!("error: --num-parts must be at least 1");
-        return 2;
-    }
-    let memory = match &a.memory {
-        Some(m) => match crate::memory::parse_budget(m) {
-            Ok(bytes) => crate::memory::Budget { bytes },
-            Err(msg) => {
-                eprintln!("error: {msg}");
-                return 2;
-            }
-        },
-        None => crate::memory::Budget::default_for_machine(),
-    };
-    let graphbolt = matches!(a.use_graphbolt.to_lowercase().as_str(), "true" | "1");
-    let threads = a.threads.or(a.num_processes).unwrap_or(0);
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: cannot start {threads} worker threads: {e}");
-            return 1;
-        }
-    };
+}
+
+/// The resolved options of a run (everything but the plan).
+fn options(a: ConstructArgs) -> ConstructOptions {
     let mut formats = Vec::new();
     for f in &a.output_format {
         let f = match f {
@@ -229,12 +151,9 @@ pub fn run(a: ConstructArgs) -> i32 {
             formats.push(f);
         }
     }
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let opts = ConstructOptions {
-        conf_file: a.conf_file,
+    ConstructOptions {
         output_dir: a.output_dir,
         graph_name: a.graph_name,
-        cwd,
         output_conf_file: a.output_conf_file,
         remap_node_id: a.remap_node_id,
         add_reverse_edges: a.add_reverse_edges,
@@ -248,15 +167,35 @@ pub fn run(a: ConstructArgs) -> i32 {
         skip_nonexist_edges: a.skip_nonexist_edges,
         workspace: a.ext_mem_workspace,
         ext_mem_feat_size: a.ext_mem_feat_size,
-        memory,
-        seed: a.seed,
+        memory: a.memory.budget(),
+        seed: a.seed.seed,
+    }
+}
+
+pub fn run(a: ConstructArgs) -> i32 {
+    let threads = a.threads.threads.or(a.num_processes).unwrap_or(0);
+    let session = match args::start(a.log.level(), threads, a.log.draw_progress()) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return 1;
+        }
     };
-    let draw = !a.quiet && std::io::stderr().is_terminal();
-    let progress = Progress::new(draw);
-    let result = pool.install(|| pipeline::construct(&opts, &progress));
+    if let Err(msg) = check_output_conf_file(a.output_conf_file.as_deref()) {
+        eprintln!("error: {msg}");
+        return 1;
+    }
+    let (quiet, graphbolt) = (a.log.quiet, a.use_graphbolt);
+    let conf_file = a.conf_file.clone();
+    let opts = options(a);
+    let progress = &session.progress;
+    let result = session.pool.install(|| {
+        let plan = args::load_plan(&conf_file, progress)?;
+        pipeline::construct(&plan, &opts, progress)
+    });
     match result {
         Ok(summary) => {
-            if !a.quiet {
+            if !quiet {
                 eprintln!("{}", progress.table());
                 eprintln!("{summary}");
             }

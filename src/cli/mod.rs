@@ -1,11 +1,15 @@
 //! Command-line interface: flag parsing (clap), logging, the rayon pool, progress output and
-//! exit codes. The only module that knows about flags; it resolves them into the library's
-//! option structs and runs the pipeline.
+//! exit codes. The only module that knows about flags or reads the environment: it resolves
+//! flags into the library's option structs, loads the config into a plan and runs the pipeline
+//! on those typed values. Shared flag groups and the logger/pool/progress start-up live in
+//! `args.rs`; one file per subcommand.
 //!
 //! Exit codes: 0 success, 1 bad input or failed run (the message names file/row/column or JSON
 //! path), 2 usage error (unknown flag, bad flag value).
 
+mod args;
 mod construct;
+mod decode;
 mod logger;
 
 use std::ffi::OsString;
@@ -27,7 +31,7 @@ pub enum Command {
     Construct(Box<construct::ConstructArgs>),
     /// Decode every input file of a config and discard it: the time floor of `construct`
     /// (what `benches/compare.sh` reports next to the full run).
-    Decode(construct::DecodeArgs),
+    Decode(decode::DecodeArgs),
 }
 
 /// Parses `args` (including the program name), runs the command and returns the exit code.
@@ -42,7 +46,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match cli.command {
         Command::Construct(a) => construct::run(*a),
-        Command::Decode(a) => construct::decode(a),
+        Command::Decode(a) => decode::run(a),
     }
 }
 

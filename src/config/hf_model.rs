@@ -30,8 +30,10 @@ use super::plan::HfTokenizer;
 use super::LoadOptions;
 use crate::error::{Error, Result};
 
-/// The hub cache folder from environment values (the `huggingface_hub` rules).
-pub(crate) fn hub_cache_from_env(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+/// The hub cache folder from environment values (the `huggingface_hub` rules: `HF_HUB_CACHE`,
+/// else `HF_HOME/hub`, else `XDG_CACHE_HOME/huggingface/hub`, else
+/// `~/.cache/huggingface/hub`); `get` reads one variable.
+pub fn hub_cache_from_env(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let nonempty = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(p) = nonempty("HF_HUB_CACHE").or_else(|| nonempty("HUGGINGFACE_HUB_CACHE")) {
         return Some(p);
@@ -105,6 +107,18 @@ pub(crate) fn resolve_tokenizer(
             )
         })?,
     };
+    let tok = tokenizers::Tokenizer::from_file(&file).map_err(|e| {
+        Error::config(
+            path,
+            format!(
+                "{}: cannot load the tokenizer (expected a Hugging Face tokenizer.json): {e}",
+                file.display()
+            ),
+        )
+    })?;
+    let special_tokens = tok
+        .get_post_processor()
+        .map_or(0, |p| tokenizers::PostProcessor::added_tokens(p, false));
     let dir = file.parent().unwrap_or(Path::new("."));
     let model_conf = read_json(&dir.join("config.json"), path)?;
     let tok_conf = read_json(&dir.join("tokenizer_config.json"), path)?;
@@ -136,6 +150,7 @@ pub(crate) fn resolve_tokenizer(
     };
     Ok(HfTokenizer {
         tokenizer_file: file.clone(),
+        special_tokens,
         hidden_size,
         pad_token,
         pad_left: left("padding_side")?,

@@ -15,6 +15,7 @@
 pub mod gsprocessing;
 pub mod plan;
 pub mod raw;
+pub mod runtime;
 pub mod validate;
 
 mod files;
@@ -26,33 +27,28 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
+pub use hf_model::hub_cache_from_env;
 pub use plan::Plan;
 
-/// Options of [`load_plan`] that do not come from the config itself.
+/// Options of [`load_plan`] that do not come from the config itself. The library never reads
+/// the environment: the CLI fills these in (see [`hub_cache_from_env`]).
 #[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// Working directory: base of a relative `conf_file`, and the fallback base for relative
     /// input paths that do not exist next to the config (GraphStorm resolves against it).
     pub cwd: PathBuf,
-    /// Local Hugging Face hub cache, where `tokenize_hf` looks up model names
-    /// (`HF_HUB_CACHE`, else `HF_HOME/hub`, else `XDG_CACHE_HOME/huggingface/hub`, else
-    /// `~/.cache/huggingface/hub`; read from the environment by [`LoadOptions::new`]).
+    /// Local Hugging Face hub cache, where `tokenize_hf` looks up model names; `None`: model
+    /// names cannot be resolved, only paths.
     pub hf_hub_cache: Option<PathBuf>,
 }
 
 impl LoadOptions {
+    /// Options with working directory `cwd` and no Hugging Face cache.
     pub fn new(cwd: impl Into<PathBuf>) -> LoadOptions {
         LoadOptions {
             cwd: cwd.into(),
-            hf_hub_cache: hf_model::hub_cache_from_env(|k| std::env::var(k).ok()),
+            hf_hub_cache: None,
         }
-    }
-}
-
-impl Default for LoadOptions {
-    /// The process's current directory (or `.` if it cannot be read).
-    fn default() -> LoadOptions {
-        LoadOptions::new(std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
     }
 }
 

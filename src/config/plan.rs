@@ -6,31 +6,10 @@ use std::path::PathBuf;
 
 use crate::tensor::DType;
 
-/// Input table format of a block.
-#[derive(Clone, Debug, PartialEq)]
-pub enum FileFormat {
-    /// CSV with a header row; `separator` is a single byte (GraphStorm's `format.separator`).
-    Csv {
-        separator: u8,
-    },
-    Parquet,
-    /// One JSON object per line (GraphStorm's deprecated `json` format).
-    Json,
-    /// HDF5, one dataset per column (needs the `hdf5` cargo feature; without it resolution fails
-    /// with a message saying how to enable it).
-    Hdf5,
-}
+pub use crate::readers::FileFormat;
 
-impl FileFormat {
-    pub fn name(&self) -> &'static str {
-        match self {
-            FileFormat::Csv { .. } => "csv",
-            FileFormat::Parquet => "parquet",
-            FileFormat::Json => "json",
-            FileFormat::Hdf5 => "hdf5",
-        }
-    }
-}
+/// Output names of `tokenize_hf` (fixed, not prefixed by `feature_name`).
+pub const TOKENIZE_OUTPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
 
 /// Resolved input files of a block: existing regular files, sorted lexicographically by path
 /// string (GraphStorm's order, so `t_10` sorts before `t_2`).
@@ -94,6 +73,9 @@ pub enum Transform {
 pub struct HfTokenizer {
     /// The `tokenizer.json` file.
     pub tokenizer_file: PathBuf,
+    /// Special tokens its post-processor adds to every text (`[CLS]`, `[SEP]`: 2 for BERT);
+    /// `max_seq_length` is at least this.
+    pub special_tokens: usize,
     /// `hidden_size` of the model's `config.json` next to it, when present.
     pub hidden_size: Option<usize>,
     /// `pad_token` of `tokenizer_config.json`, when present.

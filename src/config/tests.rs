@@ -122,12 +122,9 @@ fn features_and_labels_resolve_with_defaults() {
          "transform": {"name": "max_min_norm", "max_val": [1, 2], "min_val": 0}},
         {"feature_col": "c", "transform": {"name": "bucket_numerical", "range": [10, 30],
          "bucket_cnt": 2}},
-        {"feature_col": "t", "transform": {"name": "bert_hf", "bert_model": "m",
-         "max_seq_length": 8}},
         {"feature_col": "v", "separator": ";", "truncate_dim": 4},
         {"feature_col": "k", "transform": {"name": "to_categorical", "mapping": {"a": 0, "b": 1}},
-         "feature_dim": [2]},
-        {"feature_name": "tab", "transform": {"name": "tabular"}}
+         "feature_dim": [2]}
     ]);
     c["nodes"][0]["labels"] = json!([{"label_col": "y", "task_type": "classification",
         "label_stats_type": "frequency_cnt"}]);
@@ -162,33 +159,13 @@ fn features_and_labels_resolve_with_defaults() {
     );
     assert_eq!(
         f[3].transform,
-        Transform::BertHf {
-            bert_model: "m".into(),
-            max_seq_length: 8,
-            infer_batch_size: 1024
-        }
-    );
-    assert_eq!(
-        f[4].transform,
         Transform::Noop {
             separator: Some(";".into()),
             truncate_dim: Some(4)
         }
     );
-    assert_eq!(f[5].feature_dim, Some(vec![2]));
-    assert_eq!(
-        f[6].transform,
-        Transform::Tabular {
-            target_col: Some("y".into())
-        }
-    );
-    assert!(f[6].columns.is_empty());
+    assert_eq!(f[4].feature_dim, Some(vec![2]));
     assert_eq!(f[0].json_path, "nodes[0].features[0]");
-    // tabular target_col is written into the runtime config.
-    assert_eq!(
-        plan.raw["nodes"][0]["features"][6]["transform"]["target_col"],
-        "y"
-    );
     let l = &plan.nodes[0].labels[0];
     assert_eq!(l.task, TaskType::Classification);
     assert!(l.frequency_stats);
@@ -755,13 +732,26 @@ fn multi_column_tokenize() {
     );
 }
 
+/// The tiny BERT-style `tokenizer.json` of `tests/fixtures/tiny-bert` (`[CLS] $A [SEP]`).
+fn tiny_tokenizer() -> String {
+    std::fs::read_to_string(crate_root().join("tests/fixtures/tiny-bert/tokenizer.json")).unwrap()
+}
+
 /// A tokenize_hf feature with `bert_model`, loaded with the hub cache `cache`.
 fn tokenize_plan(dir: &Path, bert_model: &str, cache: Option<&Path>) -> Result<Plan> {
+    tokenize_plan_len(dir, bert_model, cache, 4)
+}
+
+fn tokenize_plan_len(
+    dir: &Path,
+    bert_model: &str,
+    cache: Option<&Path>,
+    max_seq_length: usize,
+) -> Result<Plan> {
     let mut c = base();
     feature(json!({"feature_col": "t", "feature_name": "ignored",
-        "transform": {"name": "tokenize_hf", "bert_model": bert_model, "max_seq_length": 4}}))(
-        &mut c,
-    );
+        "transform": {"name": "tokenize_hf", "bert_model": bert_model,
+                      "max_seq_length": max_seq_length}}))(&mut c);
     let mut opts = LoadOptions::new(dir);
     opts.hf_hub_cache = cache.map(Path::to_path_buf);
     load_in(dir, &c, &opts)
@@ -783,7 +773,7 @@ fn tokenize_model_folder_file_and_cache() {
     let d = fixture();
     let tok = d.path().join("tok");
     std::fs::create_dir(&tok).unwrap();
-    std::fs::write(tok.join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(tok.join("tokenizer.json"), tiny_tokenizer()).unwrap();
     std::fs::write(tok.join("config.json"), r#"{"hidden_size": 768}"#).unwrap();
     std::fs::write(
         tok.join("tokenizer_config.json"),
@@ -802,7 +792,7 @@ fn tokenize_model_folder_file_and_cache() {
     let cache = d.path().join("hub");
     let snap = cache.join("models--org--tiny-bert/snapshots/abc");
     std::fs::create_dir_all(&snap).unwrap();
-    std::fs::write(snap.join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(snap.join("tokenizer.json"), tiny_tokenizer()).unwrap();
     std::fs::write(snap.join("config.json"), r#"{"dim": 32}"#).unwrap();
     let t = tokenizer_of(&tokenize_plan(d.path(), "org/tiny-bert", Some(&cache)).unwrap());
     assert_eq!(t.tokenizer_file, snap.join("tokenizer.json"));
@@ -851,7 +841,7 @@ fn tokenize_model_folder_without_tokenizer_json() {
 #[test]
 fn tokenize_bad_side_in_tokenizer_config() {
     let d = fixture();
-    std::fs::write(d.path().join("tokenizer.json"), "{}").unwrap();
+    std::fs::write(d.path().join("tokenizer.json"), tiny_tokenizer()).unwrap();
     std::fs::write(
         d.path().join("tokenizer_config.json"),
         r#"{"truncation_side": "middle"}"#,
@@ -861,6 +851,102 @@ fn tokenize_bad_side_in_tokenizer_config() {
         config_err(tokenize_plan(d.path(), "tokenizer.json", None)),
         "nodes[0].features[0].transform.bert_model",
         "`truncation_side` must be \"left\" or \"right\"",
+    );
+}
+
+#[test]
+fn tokenize_max_seq_length_below_special_tokens() {
+    let d = fixture();
+    std::fs::write(d.path().join("tokenizer.json"), tiny_tokenizer()).unwrap();
+    assert_err(
+        config_err(tokenize_plan_len(d.path(), "tokenizer.json", None, 1)),
+        "nodes[0].features[0].transform.max_seq_length",
+        "smaller than the 2 special tokens",
+    );
+    let t = tokenizer_of(&tokenize_plan(d.path(), "tokenizer.json", None).unwrap());
+    assert_eq!(t.special_tokens, 2);
+}
+
+#[test]
+fn tokenize_unreadable_tokenizer_json() {
+    let d = fixture();
+    std::fs::write(d.path().join("tokenizer.json"), "{}").unwrap();
+    assert_err(
+        config_err(tokenize_plan(d.path(), "tokenizer.json", None)),
+        "nodes[0].features[0].transform.bert_model",
+        "cannot load the tokenizer",
+    );
+}
+
+#[test]
+fn bert_hf_is_not_supported() {
+    assert_err(
+        err_with(feature(
+            json!({"feature_col": "t", "transform": {"name": "bert_hf",
+            "bert_model": "m", "max_seq_length": 8}}),
+        )),
+        "nodes[0].features[0].transform.name",
+        "\"bert_hf\" transform is not supported yet",
+    );
+}
+
+#[test]
+fn tabular_is_not_supported_and_names_the_alternative() {
+    let got = err_with(|c| {
+        c["nodes"][0]["features"] =
+            json!([{"feature_name": "tab", "transform": {"name": "tabular"}}]);
+        c["nodes"][0]["labels"] = json!([{"label_col": "y", "task_type": "classification"}]);
+    });
+    assert_err(
+        got.clone(),
+        "nodes[0].features[0].transform.name",
+        "\"tabular\" transform is not supported yet",
+    );
+    assert!(got.1.contains("as numeric features instead"), "{}", got.1);
+}
+
+#[test]
+fn multi_column_hard_negative() {
+    let got = err_with(|c| {
+        c["edges"][0]["features"] = json!([{"feature_col": ["a", "b"], "feature_name": "ab",
+            "transform": {"name": "edge_dst_hard_negative"}}]);
+    });
+    assert_err(
+        got,
+        "edges[0].features[0].transform.name",
+        "edge_dst_hard_negative takes one column",
+    );
+}
+
+#[test]
+fn categorical_mapping_index_out_of_range() {
+    assert_err(
+        err_with(feature(
+            json!({"feature_col": "k", "transform": {"name": "to_categorical",
+            "mapping": {"a": 0, "b": 2}}}),
+        )),
+        "nodes[0].features[0].transform.mapping",
+        "maps to index 2, but the mapping has only 2 entries",
+    );
+}
+
+#[test]
+fn label_repeated_across_blocks_of_one_type() {
+    // GraphStorm: "The node data y has exist in node type user".
+    let got = err_with(|c| {
+        c["nodes"][0]["labels"] = json!([{"label_col": "y", "task_type": "classification"}]);
+        c["nodes"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"node_type": "user",
+            "files": "n2.csv", "format": {"name": "csv"},
+            "labels": [{"label_col": "y", "task_type": "classification",
+                        "mask_field_names": ["a", "b", "c"]}]}));
+    });
+    assert_err(
+        got,
+        "nodes[1].labels[0].label_col",
+        "already produced by nodes[0].labels[0].label_col, another block",
     );
 }
 

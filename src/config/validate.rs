@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::tensor::DType;
@@ -21,16 +21,15 @@ use super::files::{resolve_files, string_or_list, Bases};
 use super::hf_model;
 use super::plan::{
     CustomSplit, EdgeBlock, FeatureSpec, FileFormat, InputFiles, LabelSpec, NodeBlock, Plan, Split,
-    TaskType, Transform,
+    TaskType, Transform, TOKENIZE_OUTPUTS,
 };
 use super::raw::{
     self, decode, list_keys, transform_keys, type_name, RawConfig, RawCustomSplit, RawEdge,
     RawFeature, RawFormat, RawLabel, RawNode, RawTransform, TRANSFORM_NAMES,
 };
-use super::LoadOptions;
+use super::{runtime, LoadOptions};
 
-/// The version string written into runtime configs.
-pub const RUNTIME_VERSION: &str = "gconstruct-runtime-v0.1";
+pub use super::runtime::RUNTIME_VERSION;
 /// Node/edge type names DGL uses for homogeneous graphs.
 pub const HOMOGENEOUS_NTYPE: &str = "_N";
 pub const HOMOGENEOUS_ETYPE: &str = "_E";
@@ -38,8 +37,6 @@ pub const HOMOGENEOUS_ETYPE: &str = "_E";
 pub const DEFAULT_MASK_NAMES: [&str; 3] = ["train_mask", "val_mask", "test_mask"];
 /// Default `split_pct`.
 pub const DEFAULT_SPLIT_PCT: [f64; 3] = [0.8, 0.1, 0.1];
-/// Output names of `tokenize_hf` (fixed, not prefixed by `feature_name`).
-pub const TOKENIZE_OUTPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
 
 /// Where local files named by transforms are looked up (the config's folder and working
 /// directory, and the load options with the Hugging Face cache).
@@ -53,7 +50,7 @@ enum Kind {
 }
 
 /// Resolves a GConstruct-dialect config (already converted from GSProcessing if needed).
-pub(crate) fn resolve(mut conf: Value, base_dir: &Path, opts: &LoadOptions) -> Result<Plan> {
+pub(crate) fn resolve(conf: Value, base_dir: &Path, opts: &LoadOptions) -> Result<Plan> {
     let top: RawConfig = decode(&conf, "")?;
     let bases = Bases {
         config_dir: base_dir,
@@ -126,24 +123,24 @@ pub(crate) fn resolve(mut conf: Value, base_dir: &Path, opts: &LoadOptions) -> R
     check_edge_types(&edges)?;
 
     // Runtime fields of the raw JSON.
-    if let Some(obj) = conf.as_object_mut() {
-        obj.insert("version".into(), json!(RUNTIME_VERSION));
-        obj.insert("is_homogeneous".into(), json!(is_homogeneous));
-    }
-    for n in &nodes {
-        let block = &mut conf["nodes"][n.index];
-        if is_homogeneous {
-            block["node_type"] = json!(HOMOGENEOUS_NTYPE);
-        }
-        write_runtime_fields(block, &n.features, &n.labels);
-    }
-    for e in &edges {
-        let block = &mut conf["edges"][e.index];
-        if is_homogeneous {
-            block["relation"] = json!([HOMOGENEOUS_NTYPE, HOMOGENEOUS_ETYPE, HOMOGENEOUS_NTYPE]);
-        }
-        write_runtime_fields(block, &e.features, &e.labels);
-    }
+    let node_labels: Vec<(usize, &[LabelSpec])> = nodes
+        .iter()
+        .map(|n| (n.index, n.labels.as_slice()))
+        .collect();
+    let edge_labels: Vec<(usize, &[LabelSpec])> = edges
+        .iter()
+        .map(|e| (e.index, e.labels.as_slice()))
+        .collect();
+    let conf = runtime::resolved(
+        conf,
+        is_homogeneous,
+        is_homogeneous.then_some((
+            HOMOGENEOUS_NTYPE,
+            [HOMOGENEOUS_NTYPE, HOMOGENEOUS_ETYPE, HOMOGENEOUS_NTYPE],
+        )),
+        &node_labels,
+        &edge_labels,
+    );
 
     Ok(Plan {
         raw: conf,
@@ -152,28 +149,6 @@ pub(crate) fn resolve(mut conf: Value, base_dir: &Path, opts: &LoadOptions) -> R
         nodes,
         edges,
     })
-}
-
-/// Writes resolved defaults that GraphStorm also writes into its runtime config: the tabular
-/// `target_col` and the custom split `column` list.
-fn write_runtime_fields(block: &mut Value, features: &[FeatureSpec], labels: &[LabelSpec]) {
-    for (i, f) in features.iter().enumerate() {
-        if let Transform::Tabular {
-            target_col: Some(t),
-        } = &f.transform
-        {
-            if let Some(tr) = block["features"][i]["transform"].as_object_mut() {
-                tr.insert("target_col".into(), json!(t));
-            }
-        }
-    }
-    for (i, l) in labels.iter().enumerate() {
-        if let Split::Custom(_) = &l.split {
-            if let Some(cs) = block["labels"][i]["custom_split_filenames"].as_object_mut() {
-                cs.entry("column").or_insert(json!([]));
-            }
-        }
-    }
 }
 
 fn nonempty_str(v: Option<String>, path: &str, what: &str) -> Result<Option<String>> {
@@ -469,6 +444,24 @@ fn unknown_transform_msg(name: &str) -> String {
     )
 }
 
+/// What to do instead of a transform graphprep does not implement (it needs a neural model);
+/// `None` for the supported ones.
+fn unsupported_alternative(t: &Transform) -> Option<&'static str> {
+    match t {
+        Transform::BertHf { .. } => Some(
+            "precompute the embeddings (e.g. with GraphStorm or HuggingFace) and feed them as a \
+             vector column (a Parquet list column) with no transform, or use tokenize_hf to \
+             give the model's tokens to training",
+        ),
+        Transform::Tabular { .. } => Some(
+            "use the table's columns as numeric features instead (`feature_col` listing them, \
+             with no transform or max_min_norm), or precompute the embeddings and feed them as \
+             a vector column (a Parquet list column) with no transform",
+        ),
+        _ => None,
+    }
+}
+
 fn resolve_feature(
     v: &Value,
     fp: &str,
@@ -647,8 +640,21 @@ fn resolve_feature(
             Transform::Bucket { .. } => {
                 log::warn!("{fp}: the same range and bucket_cnt are applied to every column")
             }
+            Transform::HardNegative { .. } => {
+                return Err(Error::config(
+                    np,
+                    "edge_dst_hard_negative takes one column (a list of destination node IDs \
+                     per edge); use one feature per column",
+                ))
+            }
             _ => {}
         }
+    }
+    if let Some(alternative) = unsupported_alternative(&transform) {
+        return Err(Error::config(
+            format!("{tp}.name"),
+            format!("the \"{tname}\" transform is not supported yet by graphprep; {alternative}"),
+        ));
     }
     if matches!(transform, Transform::Categorical { .. }) && out_dtype.is_some() {
         log::warn!("{fp}.out_dtype: to_categorical always produces int8; out_dtype is ignored");
@@ -782,6 +788,17 @@ fn build_transform(
                             as_usize(v, &format!("{}.{k}", opt("mapping")), "a category index", 0)?;
                         out.insert(k.clone(), idx);
                     }
+                    if let Some((k, &i)) = out.iter().find(|(_, &i)| i >= out.len()) {
+                        return Err(Error::config(
+                            opt("mapping"),
+                            format!(
+                                "category {k:?} maps to index {i}, but the mapping has only {} \
+                                 entries (indices must be 0..{})",
+                                out.len(),
+                                out.len()
+                            ),
+                        ));
+                    }
                     Some(out)
                 }
             };
@@ -837,6 +854,16 @@ fn build_transform(
             if tname == "tokenize_hf" {
                 let tokenizer =
                     hf_model::resolve_tokenizer(&bert_model, &opt("bert_model"), bases, opts)?;
+                let added = tokenizer.special_tokens;
+                if max_seq_length < added {
+                    return Err(Error::config(
+                        opt("max_seq_length"),
+                        format!(
+                            "max_seq_length {max_seq_length} is smaller than the {added} special \
+                             tokens the tokenizer adds to every text; use at least {added}"
+                        ),
+                    ));
+                }
                 Transform::TokenizeHf {
                     bert_model,
                     max_seq_length,
@@ -1195,15 +1222,34 @@ enum DataKind {
     Mask,
 }
 
-/// Output names of one node or edge type, with the JSON path that produced each.
+/// Output names of one node or edge type, with the JSON path and block index that produced
+/// each.
 #[derive(Default)]
-struct Names(HashMap<String, (String, DataKind)>);
+struct Names(HashMap<String, (String, DataKind, usize)>);
 
 impl Names {
-    fn add(&mut self, name: &str, path: &str, kind: DataKind, tdesc: &str) -> Result<()> {
-        if let Some((prev, pkind)) = self.0.get(name) {
+    /// Registers `name`, produced at `path` by block `block`. GraphStorm keeps one dict of
+    /// arrays per block and rejects a name that an earlier block of the type already produced
+    /// ("The node data X has exist in node type Y"), so a label column may be shared by two
+    /// labels of one block with the same task (one array) but not across blocks.
+    fn add(
+        &mut self,
+        name: &str,
+        path: &str,
+        kind: DataKind,
+        block: usize,
+        tdesc: &str,
+    ) -> Result<()> {
+        if let Some((prev, pkind, pblock)) = self.0.get(name) {
             let msg = match (kind, *pkind) {
-                (DataKind::Label(a), DataKind::Label(b)) if a == b => return Ok(()),
+                (DataKind::Label(a), DataKind::Label(b)) if a == b && block == *pblock => {
+                    return Ok(())
+                }
+                (DataKind::Label(_), DataKind::Label(_)) if block != *pblock => format!(
+                    "label `{name}` of {tdesc} is already produced by {prev}, another block of \
+                     the type; data names (features, labels, masks) must be unique per type \
+                     across blocks: give the label only once"
+                ),
                 (DataKind::Feature, DataKind::Feature) => format!(
                     "duplicate feature name `{name}` in {tdesc}: {prev} already produces it; \
                      give one a different feature_name"
@@ -1219,12 +1265,14 @@ impl Names {
             };
             return Err(Error::config(path, msg));
         }
-        self.0.insert(name.to_string(), (path.to_string(), kind));
+        self.0
+            .insert(name.to_string(), (path.to_string(), kind, block));
         Ok(())
     }
 
     fn add_block(
         &mut self,
+        block: usize,
         features: &[FeatureSpec],
         labels: &[LabelSpec],
         tdesc: &str,
@@ -1237,10 +1285,10 @@ impl Names {
             };
             if let Transform::TokenizeHf { .. } = f.transform {
                 for n in TOKENIZE_OUTPUTS {
-                    self.add(n, &f.json_path, DataKind::Feature, tdesc)?;
+                    self.add(n, &f.json_path, DataKind::Feature, block, tdesc)?;
                 }
             } else {
-                self.add(&f.name, &p, DataKind::Feature, tdesc)?;
+                self.add(&f.name, &p, DataKind::Feature, block, tdesc)?;
             }
         }
         for l in labels {
@@ -1249,6 +1297,7 @@ impl Names {
                     c,
                     &format!("{}.label_col", l.json_path),
                     DataKind::Label(l.task),
+                    block,
                     tdesc,
                 )?;
             }
@@ -1259,6 +1308,7 @@ impl Names {
                         m,
                         &format!("{}.mask_field_names", l.json_path),
                         DataKind::Mask,
+                        block,
                         tdesc,
                     )?;
                 }
@@ -1284,10 +1334,12 @@ fn check_node_types(nodes: &[NodeBlock]) -> Result<()> {
                 ));
             }
         }
-        names
-            .entry(&n.node_type)
-            .or_default()
-            .add_block(&n.features, &n.labels, &tdesc)?;
+        names.entry(&n.node_type).or_default().add_block(
+            n.index,
+            &n.features,
+            &n.labels,
+            &tdesc,
+        )?;
     }
     for n in nodes {
         if !id_block.contains_key(n.node_type.as_str()) {
@@ -1324,7 +1376,7 @@ fn check_edge_types(edges: &[EdgeBlock]) -> Result<()> {
         names
             .entry(&e.relation)
             .or_default()
-            .add_block(&e.features, &e.labels, &tdesc)?;
+            .add_block(e.index, &e.features, &e.labels, &tdesc)?;
     }
     for e in edges {
         if !id_block.contains_key(&e.relation) {

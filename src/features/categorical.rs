@@ -22,13 +22,14 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{self as dt, DataType};
+use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::column::{normalize, StrCol};
+use super::column::normalize;
 use super::Part;
 use crate::config::plan::FeatureSpec;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::idmap::RawId;
 use crate::tensor::Tensor;
 
 /// The result of `to_categorical`.
@@ -38,89 +39,15 @@ pub(crate) struct CategoricalOut {
     pub learned: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Python `str()` of a float, given Rust's shortest `{:e}` spelling of it (for `f32` inputs
-/// pass the `f32` spelling, as numpy prints `float32` values with their own shortest digits).
-pub(crate) fn py_float(v: f64, sci: &str) -> String {
-    if v.is_nan() {
-        return "nan".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    let (neg, body) = match sci.strip_prefix('-') {
-        Some(b) => (true, b),
-        None => (false, sci),
-    };
-    let (mant, exp) = body.split_once('e').unwrap_or((body, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let s = if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let e = exp as usize;
-            if digits.len() <= e + 1 {
-                format!("{digits}{}.0", "0".repeat(e + 1 - digits.len()))
-            } else {
-                format!("{}.{}", &digits[..=e], &digits[e + 1..])
-            }
-        } else {
-            format!("0.{}{digits}", "0".repeat((-exp - 1) as usize))
-        }
-    } else {
-        let m = if digits.len() > 1 {
-            format!("{}.{}", &digits[..1], &digits[1..])
-        } else {
-            digits
-        };
-        format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
-    };
-    if neg {
-        format!("-{s}")
-    } else {
-        s
-    }
-}
-
-/// `str()` of element `i` of a flat array, `None` for null.
+/// `str()` of element `i` of a flat array (see [`RawId::text`]), `None` for null; other
+/// types (dates, decimals, …) use Arrow's display text.
 fn value_str(arr: &dyn Array, i: usize) -> Option<Cow<'_, str>> {
-    if arr.is_null(i) {
-        return None;
+    match RawId::at(arr, i) {
+        Ok(v) => v.map(|v| v.text()),
+        Err(_) => Some(Cow::Owned(
+            arrow::util::display::array_value_to_string(arr, i).unwrap_or_default(),
+        )),
     }
-    macro_rules! int {
-        ($t:ty) => {
-            Cow::Owned(arr.as_primitive::<$t>().value(i).to_string())
-        };
-    }
-    Some(match arr.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            Cow::Borrowed(StrCol::new(arr).and_then(|s| s.get(i)).unwrap_or(""))
-        }
-        DataType::Int8 => int!(dt::Int8Type),
-        DataType::Int16 => int!(dt::Int16Type),
-        DataType::Int32 => int!(dt::Int32Type),
-        DataType::Int64 => int!(dt::Int64Type),
-        DataType::UInt8 => int!(dt::UInt8Type),
-        DataType::UInt16 => int!(dt::UInt16Type),
-        DataType::UInt32 => int!(dt::UInt32Type),
-        DataType::UInt64 => int!(dt::UInt64Type),
-        DataType::Float64 => {
-            let v = arr.as_primitive::<dt::Float64Type>().value(i);
-            Cow::Owned(py_float(v, &format!("{v:e}")))
-        }
-        DataType::Float32 => {
-            let v = arr.as_primitive::<dt::Float32Type>().value(i);
-            Cow::Owned(py_float(v as f64, &format!("{v:e}")))
-        }
-        DataType::Float16 => {
-            let v = arr.as_primitive::<dt::Float16Type>().value(i).to_f32();
-            Cow::Owned(py_float(v as f64, &format!("{v:e}")))
-        }
-        DataType::Boolean => Cow::Borrowed(if arr.as_boolean().value(i) {
-            "True"
-        } else {
-            "False"
-        }),
-        _ => Cow::Owned(arrow::util::display::array_value_to_string(arr, i).unwrap_or_default()),
-    })
 }
 
 /// Calls `f` with every category of row `row`.
@@ -171,13 +98,7 @@ pub(crate) fn compute(
     sep: Option<&str>,
     given: Option<&BTreeMap<String, usize>>,
 ) -> Result<CategoricalOut> {
-    if spec.columns.len() != 1 {
-        return Err(Error::config(
-            &spec.json_path,
-            "Do not support categorical feature transformation on multiple columns; give each \
-             column its own feature",
-        ));
-    }
+    debug_assert_eq!(spec.columns.len(), 1, "checked when the plan is built");
     let column = &spec.columns[0];
     let arrays: Vec<ArrayRef> = files
         .iter()
@@ -185,17 +106,10 @@ pub(crate) fn compute(
         .collect::<Result<_>>()?;
     let (mapping, learned): (BTreeMap<String, usize>, _) = match given {
         Some(m) => {
-            if let Some((k, &i)) = m.iter().find(|(_, &i)| i >= m.len()) {
-                return Err(Error::config(
-                    format!("{}.transform.mapping", spec.json_path),
-                    format!(
-                        "category {k:?} maps to index {i}, but the mapping has only {} \
-                         entries (indices must be 0..{})",
-                        m.len(),
-                        m.len()
-                    ),
-                ));
-            }
+            debug_assert!(
+                m.values().all(|&i| i < m.len()),
+                "mapping indices are checked when the plan is built"
+            );
             (m.clone(), None)
         }
         None => {
@@ -262,31 +176,4 @@ pub(crate) fn compute(
         tensor: Tensor::one_hot(crate::tensor::OneHot::new(k, offsets, cols)),
         learned,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn py(v: f64) -> String {
-        py_float(v, &format!("{v:e}"))
-    }
-
-    #[test]
-    fn python_float_spelling() {
-        assert_eq!(py(1.0), "1.0");
-        assert_eq!(py(-0.0), "-0.0");
-        assert_eq!(py(0.1), "0.1");
-        assert_eq!(py(123.456), "123.456");
-        assert_eq!(py(1e16), "1e+16");
-        assert_eq!(py(1.5e16), "1.5e+16");
-        assert_eq!(py(1234567890123456.0), "1234567890123456.0");
-        assert_eq!(py(0.0001), "0.0001");
-        assert_eq!(py(0.00001), "1e-05");
-        assert_eq!(py(-2.5e-7), "-2.5e-07");
-        assert_eq!(py(f64::NAN), "nan");
-        assert_eq!(py(f64::NEG_INFINITY), "-inf");
-        let f = 0.1f32;
-        assert_eq!(py_float(f as f64, &format!("{f:e}")), "0.1");
-    }
 }

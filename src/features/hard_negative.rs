@@ -15,30 +15,25 @@
 //! Parallelism: files in parallel for both phases; output rows in file order.
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{self as dt, DataType};
+use arrow::datatypes::DataType;
 use rayon::prelude::*;
 
-use super::column::{normalize, StrCol};
+use super::column::normalize;
 use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
 use crate::error::{Error, Result};
-use crate::idmap::RawIdLookup;
+use crate::idmap::{RawId, RawIdLookup};
 use crate::tensor::Tensor;
 
-/// One raw ID.
-enum Raw<'a> {
-    Int(i64),
-    Str(&'a str),
-}
-
-fn lookup(ids: &dyn RawIdLookup, raw: &Raw<'_>) -> Option<u32> {
+fn lookup(ids: &dyn RawIdLookup, raw: &RawId<'_>) -> Option<u32> {
     match raw {
-        Raw::Int(i) => ids
+        RawId::Int(i) => ids
             .lookup_int(*i)
             .or_else(|| ids.lookup_str(&i.to_string())),
-        Raw::Str(s) => ids
+        RawId::Str(s) => ids
             .lookup_str(s)
             .or_else(|| s.trim().parse::<i64>().ok().and_then(|i| ids.lookup_int(i))),
+        other => ids.lookup_str(&other.text()),
     }
 }
 
@@ -47,31 +42,14 @@ fn id_type(t: &DataType) -> bool {
     t.is_integer() || matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-/// Element `i` of a flat ID array (`None` for null).
-fn raw_at(arr: &dyn Array, i: usize) -> Option<Raw<'_>> {
-    if arr.is_null(i) {
-        return None;
-    }
-    macro_rules! int {
-        ($t:ty) => {
-            Raw::Int(arr.as_primitive::<$t>().value(i) as i64)
-        };
-    }
-    Some(match arr.data_type() {
-        DataType::Int8 => int!(dt::Int8Type),
-        DataType::Int16 => int!(dt::Int16Type),
-        DataType::Int32 => int!(dt::Int32Type),
-        DataType::Int64 => int!(dt::Int64Type),
-        DataType::UInt8 => int!(dt::UInt8Type),
-        DataType::UInt16 => int!(dt::UInt16Type),
-        DataType::UInt32 => int!(dt::UInt32Type),
-        DataType::UInt64 => int!(dt::UInt64Type),
-        _ => Raw::Str(StrCol::new(arr)?.get(i)?),
-    })
+/// Element `i` of a flat ID array (`None` for null and for what is no ID: the column types
+/// are checked before).
+fn raw_at(arr: &dyn Array, i: usize) -> Option<RawId<'_>> {
+    RawId::at(arr, i).ok().flatten()
 }
 
 /// Calls `f` with every raw ID of row `row`.
-fn row_ids<'a>(arr: &'a dyn Array, row: usize, sep: Option<&str>, f: &mut impl FnMut(Raw<'a>)) {
+fn row_ids<'a>(arr: &'a dyn Array, row: usize, sep: Option<&str>, f: &mut impl FnMut(RawId<'a>)) {
     if arr.is_null(row) {
         return;
     }
@@ -97,7 +75,7 @@ fn row_ids<'a>(arr: &'a dyn Array, row: usize, sep: Option<&str>, f: &mut impl F
             range(l.values(), s, s + *w as usize);
         }
         _ => match (raw_at(arr, row), sep) {
-            (Some(Raw::Str(s)), Some(sep)) => s.split(sep).for_each(|p| f(Raw::Str(p))),
+            (Some(RawId::Str(s)), Some(sep)) => s.split(sep).for_each(|p| f(RawId::Str(p))),
             (Some(r), _) => f(r),
             (None, _) => {}
         },
@@ -112,12 +90,7 @@ pub(crate) fn compute(
     rows: &[usize],
     sep: Option<&str>,
 ) -> Result<Tensor> {
-    if spec.columns.len() != 1 {
-        return Err(Error::config(
-            &spec.json_path,
-            "edge_dst_hard_negative takes one column (a list of destination node IDs per edge)",
-        ));
-    }
+    debug_assert_eq!(spec.columns.len(), 1, "checked when the plan is built");
     let ids = ctx.dst_ids.ok_or_else(|| {
         Error::config(
             &spec.json_path,

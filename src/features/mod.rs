@@ -21,7 +21,7 @@
 //! | `to_categorical` | `categorical` | int8 `(N, len(mapping))` |
 //! | `edge_dst_hard_negative` | `hard_negative` | int64 `(N, max_k)`, `-1` padded |
 //! | `tokenize_hf` | `tokenize` | `input_ids` int64, `attention_mask`/`token_type_ids` int8, `(N, max_seq_length)` |
-//! | `bert_hf`, `tabular` | — | "not supported yet" error |
+//! | `bert_hf`, `tabular` | — | rejected when the plan is built ("not supported yet") |
 //!
 //! Deliberate deviations from GraphStorm (all documented in the submodules): ties in
 //! `rank_gauss` are ranked by row position (numpy: arbitrary), one row gives zeros (numpy:
@@ -127,19 +127,6 @@ impl<'a> Part<'a> {
     }
 }
 
-/// Splits a row-major output buffer into consecutive per-slice row blocks of `rows[i] * width`
-/// elements, so slices can be filled in parallel.
-pub(crate) fn row_slots<'o, T>(out: &'o mut [T], rows: &[usize], width: usize) -> Vec<&'o mut [T]> {
-    let mut slots = Vec::with_capacity(rows.len());
-    let mut rest = out;
-    for &n in rows {
-        let (slot, tail) = rest.split_at_mut(n * width);
-        slots.push(slot);
-        rest = tail;
-    }
-    slots
-}
-
 /// Cuts every file into slices of at most `chunk` rows (files in order, then rows in order;
 /// an empty file gives one empty slice, so types are still checked).
 fn split_parts<'a>(files: &[FileColumns<'a>], rows: &[usize], chunk: usize) -> Vec<Part<'a>> {
@@ -205,18 +192,10 @@ pub fn compute_feature(
             max_val,
             min_val,
         } => {
-            if multi && (max_val.is_none() || min_val.is_none()) {
-                return Err(Error::config(
-                    format!("{}.transform", spec.json_path),
-                    "max_val and min_val for max_min_norm feature transformation is needed when feature_col lists several columns (the same values apply to every column)",
-                ));
-            }
-            if multi {
-                log::warn!(
-                    "{}: max_min_norm on {ncols} columns applies the same max_val/min_val to every column",
-                    spec.json_path
-                );
-            }
+            debug_assert!(
+                !multi || (max_val.is_some() && min_val.is_some()),
+                "checked when the plan is built"
+            );
             let mut fits = (0..ncols)
                 .map(|c| {
                     numeric::fit_maxmin(
@@ -246,14 +225,7 @@ pub fn compute_feature(
             numeric::apply_plans(spec, files, ctx, &plans, &rows, dtype)?
         }
         Transform::Standard { sum } => {
-            if multi && sum.is_none() {
-                return Err(Error::config(
-                    format!("{}.transform", spec.json_path),
-                    "standard on several columns needs an explicit \"sum\" (GraphStorm requires \
-                     the learned sums of all columns to be identical); give the feature a sum \
-                     or use one feature per column",
-                ));
-            }
+            debug_assert!(!multi || sum.is_some(), "checked when the plan is built");
             let mut fits = (0..ncols)
                 .map(|c| numeric::fit_standard(spec, files, ctx, c, sum.as_deref()))
                 .collect::<Result<Vec<_>>>()?;
@@ -274,12 +246,6 @@ pub fn compute_feature(
             bucket_cnt,
             slide_window_size,
         } => {
-            if multi {
-                log::warn!(
-                    "{}: bucket_numerical on {ncols} columns uses the same range and bucket_cnt for every column",
-                    spec.json_path
-                );
-            }
             let plans = (0..ncols)
                 .map(|c| {
                     numeric::fit_bucket(spec, files, c, *range, *bucket_cnt, *slide_window_size)
@@ -316,7 +282,12 @@ pub fn compute_feature(
             let out = tokenize::compute(spec, files, &rows, tokenizer, *max_seq_length, ctx)?;
             return finish(spec, out.tensors, learned, out.feature_dim);
         }
-        Transform::BertHf { .. } | Transform::Tabular { .. } => return Err(unsupported(spec)),
+        Transform::BertHf { .. } | Transform::Tabular { .. } => {
+            unreachable!(
+                "{} is rejected when the plan is built",
+                spec.transform.name()
+            )
+        }
     };
     let feature_dim = tensor.shape[1..].to_vec();
     let tensors = vec![NamedTensor {
@@ -352,20 +323,17 @@ fn finish(
     })
 }
 
-/// Checks done once per feature: an empty separator, and the boolean-input warning.
+/// Checks done once per feature: the boolean-input warning.
 fn check_inputs(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<()> {
-    let sep = match &spec.transform {
-        Transform::Noop { separator, .. }
-        | Transform::Categorical { separator, .. }
-        | Transform::HardNegative { separator } => separator.as_deref(),
-        _ => None,
-    };
-    if sep == Some("") {
-        return Err(Error::config(
-            format!("{}.transform.separator", spec.json_path),
-            "the separator must not be empty",
-        ));
-    }
+    debug_assert!(
+        !matches!(
+            &spec.transform,
+            Transform::Noop { separator: Some(s), .. }
+                | Transform::Categorical { separator: Some(s), .. }
+                | Transform::HardNegative { separator: Some(s) } if s.is_empty()
+        ),
+        "empty separators are rejected when the plan is built"
+    );
     let numeric = !matches!(
         spec.transform,
         Transform::Categorical { .. }
@@ -398,19 +366,6 @@ fn ignore_out_dtype(spec: &FeatureSpec, fixed: DType) {
             fixed.name()
         );
     }
-}
-
-/// Error for the transforms that need a neural model (not available in graphprep).
-fn unsupported(spec: &FeatureSpec) -> Error {
-    Error::config(
-        format!("{}.transform", spec.json_path),
-        format!(
-            "the \"{}\" transform is not supported yet by graphprep; precompute the \
-             embeddings (e.g. with GraphStorm or HuggingFace) and feed them as a vector column \
-             (a Parquet list column) with no transform",
-            spec.transform.name()
-        ),
-    )
 }
 
 #[cfg(test)]

@@ -661,15 +661,10 @@ pub(crate) fn fit_bucket<'s>(
             ),
         ));
     }
-    if cnt == 0 || range[0] == range[1] || !range.iter().all(|x| x.is_finite()) {
-        return Err(crate::error::Error::config(
-            format!("{}.transform", spec.json_path),
-            format!(
-                "bucket_numerical needs bucket_cnt > 0 and a finite, non-empty range (got \
-                 bucket_cnt {cnt}, range {range:?})"
-            ),
-        ));
-    }
+    debug_assert!(
+        cnt > 0 && range[0] != range[1] && range.iter().all(|x| x.is_finite()),
+        "bucket_cnt and range are checked when the plan is built"
+    );
     let (lo, hi) = (range[0].min(range[1]), range[0].max(range[1]));
     Ok(ColPlan {
         sep: None,

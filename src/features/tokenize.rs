@@ -19,8 +19,8 @@
 //! Deviations: `token_type_ids` are always the tokenizer's type ids (GraphStorm writes zeros for
 //! models whose tokenizer class does not return them, e.g. RoBERTa — whose type ids are all 0
 //! for a single text anyway); `max_seq_length` smaller than the number of special tokens is a
-//! config error (GraphStorm silently produces rows longer than `max_seq_length` and then fails
-//! to stack them); a missing value is an error naming file/row/column (GraphStorm: assertion
+//! config error, raised when the plan is built (GraphStorm silently produces rows longer than
+//! `max_seq_length` and then fails to stack them); a missing value is an error naming file/row/column (GraphStorm: assertion
 //! "The input of the tokenizer has to be a string").
 //!
 //! Memory: the three outputs (10 bytes per token slot: N·L·(8+1+1)) plus one `Encoding` per
@@ -37,8 +37,7 @@ use tokenizers::{
 
 use super::column::{normalize, StrCol};
 use super::Part;
-use crate::config::plan::{FeatureSpec, HfTokenizer};
-use crate::config::validate::TOKENIZE_OUTPUTS;
+use crate::config::plan::{FeatureSpec, HfTokenizer, TOKENIZE_OUTPUTS};
 use crate::error::{Error, Result};
 use crate::graph::NamedTensor;
 
@@ -50,7 +49,7 @@ pub(crate) struct TokenizeOut {
 }
 
 /// Loads the tokenizer with HF's `truncation=True, padding='max_length', max_length=L`.
-pub(crate) fn load(spec: &FeatureSpec, model: &HfTokenizer, max_len: usize) -> Result<Tokenizer> {
+pub(crate) fn load(model: &HfTokenizer, max_len: usize) -> Result<Tokenizer> {
     let file = &model.tokenizer_file;
     let mut tok = Tokenizer::from_file(file).map_err(|e| {
         Error::input(
@@ -58,18 +57,13 @@ pub(crate) fn load(spec: &FeatureSpec, model: &HfTokenizer, max_len: usize) -> R
             format!("cannot load the tokenizer (expected a Hugging Face tokenizer.json): {e}"),
         )
     })?;
-    let added = tok
-        .get_post_processor()
-        .map_or(0, |p| p.added_tokens(false));
-    if max_len < added {
-        return Err(Error::config(
-            format!("{}.transform.max_seq_length", spec.json_path),
-            format!(
-                "max_seq_length {max_len} is smaller than the {added} special tokens the \
-                 tokenizer adds to every text; use at least {added}"
-            ),
-        ));
-    }
+    debug_assert!(
+        max_len
+            >= tok
+                .get_post_processor()
+                .map_or(0, |p| p.added_tokens(false)),
+        "max_seq_length below the special tokens is rejected when the plan is built"
+    );
     let pad_token = model
         .pad_token
         .clone()
@@ -119,14 +113,8 @@ pub(crate) fn compute(
     max_len: usize,
     ctx: &super::FeatureCtx<'_>,
 ) -> Result<TokenizeOut> {
-    if spec.columns.len() != 1 {
-        return Err(Error::config(
-            format!("{}.transform.name", spec.json_path),
-            "Not support multiple column for tokenize_hf transformation; use one feature per \
-             column",
-        ));
-    }
-    let tok = load(spec, model, max_len)?;
+    debug_assert_eq!(spec.columns.len(), 1, "checked when the plan is built");
+    let tok = load(model, max_len)?;
     let column = &spec.columns[0];
     let arrays: Vec<ArrayRef> = files
         .iter()
@@ -253,6 +241,7 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny-bert");
         HfTokenizer {
             tokenizer_file: dir.join("tokenizer.json"),
+            special_tokens: 2,
             hidden_size: Some(48),
             pad_token: None,
             pad_left: false,
@@ -369,17 +358,6 @@ mod tests {
         );
         let out = run(&spec(tiny(), 2), &[Some("hello world")]).unwrap();
         assert_eq!(rows::<i64>(&out.tensors[0].tensor), vec![vec![2, 3]]);
-    }
-
-    #[test]
-    fn max_length_below_special_tokens_is_config_error() {
-        let e = run(&spec(tiny(), 1), &[Some("hello")]).unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.contains("nodes[0].features[0].transform.max_seq_length"),
-            "{msg}"
-        );
-        assert!(msg.contains("2 special tokens"), "{msg}");
     }
 
     #[test]

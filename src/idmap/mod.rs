@@ -31,6 +31,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
+mod raw_id;
+
+pub use raw_id::{py_float32_str, py_float_str, RawId};
+
 /// Marker for "not found" in endpoint lookups.
 pub const MISSING: u32 = u32::MAX;
 
@@ -105,15 +109,6 @@ impl StrArena {
     }
 }
 
-/// Python `str()` of a float, as GraphStorm keys non-integer IDs (`1.0` → `"1.0"`).
-fn py_float_str(v: f64) -> String {
-    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 {
-        format!("{v:.1}")
-    } else {
-        format!("{v}")
-    }
-}
-
 /// Converts an ID column to raw IDs. `what` names the column for errors; nulls are errors.
 pub fn raw_ids_from_array(arr: &ArrayRef, path: &Path, column: &str) -> Result<RawIds> {
     if arr.null_count() > 0 {
@@ -155,15 +150,12 @@ pub fn raw_ids_from_array(arr: &ArrayRef, path: &Path, column: &str) -> Result<R
             Ok(RawIds::Str(arena))
         }
         DataType::Float16 | DataType::Float32 | DataType::Float64 => {
-            let a = arrow::compute::cast(arr, &DataType::Float64)
-                .map_err(|e| Error::input(path, format!("column '{column}': {e}")))?;
+            // GraphStorm keys non-integer IDs by `str(value)`: Python float text.
             let mut arena = StrArena::new();
-            for v in a
-                .as_primitive::<arrow::datatypes::Float64Type>()
-                .values()
-                .iter()
-            {
-                arena.push(&py_float_str(*v));
+            for i in 0..arr.len() {
+                let id = RawId::at(arr.as_ref(), i)
+                    .map_err(|e| Error::input(path, format!("column '{column}': {e}")))?;
+                arena.push(&id.map(|v| v.text()).unwrap_or_default());
             }
             Ok(RawIds::Str(arena))
         }

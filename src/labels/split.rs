@@ -19,16 +19,13 @@ use std::collections::HashSet;
 use std::io::BufRead;
 use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{
-    DataType, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
-    UInt32Type, UInt64Type, UInt8Type,
-};
+use arrow::array::{Array, ArrayRef};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+use crate::idmap::RawId;
 
 /// A raw ID (or an edge's ID pair) as compared by custom splits.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -72,35 +69,14 @@ pub(crate) fn pct_split(mut valid: Vec<usize>, pct: [f64; 3], seed: u64) -> [Vec
 
 /// Key of row `i` of an ID column, `None` for a null. `Err` for an unsupported column type.
 fn key_at(arr: &dyn Array, i: usize) -> std::result::Result<Option<Key>, String> {
-    if arr.is_null(i) {
-        return Ok(None);
-    }
-    macro_rules! int {
-        ($t:ty) => {
-            Key::Int(arr.as_primitive::<$t>().value(i) as i64)
-        };
-    }
-    Ok(Some(match arr.data_type() {
-        DataType::Int8 => int!(Int8Type),
-        DataType::Int16 => int!(Int16Type),
-        DataType::Int32 => int!(Int32Type),
-        DataType::Int64 => int!(Int64Type),
-        DataType::UInt8 => int!(UInt8Type),
-        DataType::UInt16 => int!(UInt16Type),
-        DataType::UInt32 => int!(UInt32Type),
-        DataType::UInt64 => {
-            let v = arr.as_primitive::<UInt64Type>().value(i);
-            i64::try_from(v)
-                .map(Key::Int)
-                .unwrap_or(Key::Float((v as f64).to_bits()))
-        }
-        DataType::Float32 => Key::from_f64(arr.as_primitive::<Float32Type>().value(i) as f64),
-        DataType::Float64 => Key::from_f64(arr.as_primitive::<Float64Type>().value(i)),
-        DataType::Utf8 => Key::Str(arr.as_string::<i32>().value(i).to_string()),
-        DataType::LargeUtf8 => Key::Str(arr.as_string::<i64>().value(i).to_string()),
-        DataType::Utf8View => Key::Str(arr.as_string_view().value(i).to_string()),
-        other => return Err(format!("ID columns of type {other} are not supported")),
-    }))
+    Ok(match RawId::at(arr, i)? {
+        None => None,
+        Some(RawId::Int(v)) => Some(Key::Int(v)),
+        Some(RawId::Float(x)) => Some(Key::from_f64(x)),
+        Some(RawId::Float32(x)) => Some(Key::from_f64(x as f64)),
+        Some(RawId::Str(s)) => Some(Key::Str(s.to_string())),
+        Some(RawId::Bool(_)) => return Err("ID columns of type Boolean are not supported".into()),
+    })
 }
 
 /// Keys of every row of a block file: the node ID, or the `(src, dst)` pair.

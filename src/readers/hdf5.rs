@@ -347,7 +347,7 @@ impl Rows<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::plan::FileFormat;
+    use crate::readers::FileFormat;
     use arrow::array::{
         Array, AsArray, Float16Array, Float32Array, Float64Array, Int64Array, Int8Array,
         StringArray, UInt16Array,

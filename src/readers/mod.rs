@@ -26,7 +26,6 @@ use arrow::record_batch::{RecordBatch, RecordBatchReader};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
-use crate::config::plan::FileFormat;
 use crate::error::{Error, Result};
 
 #[cfg(feature = "hdf5")]
@@ -37,6 +36,32 @@ pub const HDF5_DISABLED: &str = "this graphprep was built without HDF5 support (
      `hdf5`, on by default). Install the HDF5 library (Debian/Ubuntu: `apt-get install \
      libhdf5-dev pkg-config`, or run `bash tests/setup_system.sh`) and rebuild without \
      `--no-default-features`, or convert the files to Parquet";
+
+/// Input table format of a block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileFormat {
+    /// CSV with a header row; `separator` is a single byte (GraphStorm's `format.separator`).
+    Csv {
+        separator: u8,
+    },
+    Parquet,
+    /// One JSON object per line (GraphStorm's deprecated `json` format).
+    Json,
+    /// HDF5, one dataset per column (needs the `hdf5` cargo feature; without it resolution fails
+    /// with a message saying how to enable it).
+    Hdf5,
+}
+
+impl FileFormat {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FileFormat::Csv { .. } => "csv",
+            FileFormat::Parquet => "parquet",
+            FileFormat::Json => "json",
+            FileFormat::Hdf5 => "hdf5",
+        }
+    }
+}
 
 /// Rows per decoded batch.
 pub const BATCH_ROWS: usize = 64 * 1024;

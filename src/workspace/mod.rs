@@ -2,6 +2,7 @@
 //! and moved into place only after the whole run succeeded, so a failed run never leaves a
 //! half-written graph where a finished one is expected.
 
+pub mod budget;
 pub mod spill;
 
 use std::fs;

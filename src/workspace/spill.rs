@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::memory::{human, Budget};
 use crate::tensor::{Bytes, Element, Tensor};
+use crate::workspace::budget::{human, Budget};
 
 /// Where and when arrays spill. One per run.
 pub struct Store {
@@ -236,7 +236,7 @@ impl<T: Element> OutBuf<T> {
         use rayon::prelude::*;
         match &mut self.inner {
             Inner::Mem(v) => {
-                let slots = crate::features::row_slots(v, rows, width);
+                let slots = row_slots(v, rows, width);
                 first_error(
                     slots
                         .into_par_iter()
@@ -302,6 +302,19 @@ impl<T: Element> OutBuf<T> {
             }
         }
     }
+}
+
+/// Splits a row-major output buffer into consecutive per-slice row blocks of `rows[i] * width`
+/// elements, so slices can be filled in parallel.
+fn row_slots<'o, T>(out: &'o mut [T], rows: &[usize], width: usize) -> Vec<&'o mut [T]> {
+    let mut slots = Vec::with_capacity(rows.len());
+    let mut rest = out;
+    for &n in rows {
+        let (slot, tail) = rest.split_at_mut(n * width);
+        slots.push(slot);
+        rest = tail;
+    }
+    slots
 }
 
 #[cfg(test)]
