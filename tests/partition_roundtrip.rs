@@ -16,7 +16,7 @@ use std::path::Path;
 use graphprep::dataset::distdgl;
 use graphprep::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
 use graphprep::partition::{metis_partition, random_partition, Assignment};
-use graphprep::tensor::{DType, Tensor};
+use graphprep::tensor::Tensor;
 use graphprep::writers::{write_distdgl, DistDglOptions};
 use proptest::prelude::*;
 

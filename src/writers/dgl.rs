@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn byte_identical_to_dgl_save_graphs() {
-        let want: &[u8] = include_bytes!("testdata/hetero_dgl.dgl");
+        let want: &[u8] = include_bytes!("../format/testdata/hetero_dgl.dgl");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.dgl");
         write_dgl_graph(&path, &fixture_graph()).unwrap();

@@ -1133,6 +1133,7 @@ mod tests {
 
     use super::*;
     use crate::graph::{CanonicalEtype, EdgeList, NamedTensor};
+    use serde_json::{json, Value};
 
     /// item(4), user(5); user-clicks->item, user-follows->user, item-rev->user.
     fn hetero_graph() -> Graph {
