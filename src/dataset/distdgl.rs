@@ -25,8 +25,11 @@
 //! * every feature of `node_feat.dgl` / `edge_feat.dgl` is keyed `<type>/<name>` with a known
 //!   type and has one row per node (edge) of that type in the partition.
 //!
-//! GraphStorm quirk read as intended: DGL squeezes a one-row feature to 1-D when a partition
-//! owns a single node of a type; such a tensor is read back as `(1, d)`.
+//! GraphStorm quirk read as intended: when a partition owns a single node (edge) of a type,
+//! DGL 2.1's partitioning drops the row axis of that type's features (`(1, d)` is stored as
+//! `(d,)`, `(1, 1)` as `(1,)`). The row axis is restored by comparing with the feature's shape
+//! in a partition that owns more rows of the type (file headers only), or, when none does,
+//! by treating a 1-D tensor of more than one element as one row.
 //!
 //! Endpoint values are checked when a structure is built ([`Partition::csc`]), as they would be
 //! by any consumer walking them; node IDs of the book are checked by [`Partition::global_nid`].
@@ -283,9 +286,15 @@ impl DistDglOutput {
                     format!("feature '{key}' names a type the partition config does not have"),
                 ));
             };
-            // DGL squeezes a one-row feature to 1-D; give it back its row axis.
-            if rows == 1 && t.shape.len() == 1 && t.shape[0] != 1 {
-                t.shape.insert(0, 1);
+            // DGL drops the row axis of a partition's only row of a type; give it back.
+            if rows == 1 {
+                let squeezed = match self.trailing_shape(nodes, tid, name)? {
+                    Some(trailing) => t.shape == trailing,
+                    None => t.shape.len() == 1 && t.shape[0] != 1,
+                };
+                if squeezed {
+                    t.shape.insert(0, 1);
+                }
             }
             if t.rows() as u64 != rows {
                 return Err(Error::input(
@@ -300,6 +309,39 @@ impl DistDglOutput {
             out.entry(tid).or_default().push((name.to_string(), t));
         }
         Ok(out)
+    }
+
+    /// The trailing shape (all axes but the first) of a feature, taken from the first
+    /// partition that owns more than one row of its type; `None` if no partition does.
+    fn trailing_shape(&self, nodes: bool, t: usize, name: &str) -> Result<Option<Vec<usize>>> {
+        for (q, files) in self.config.parts.iter().enumerate() {
+            let count = if nodes {
+                self.book.nodes.count(t, q)
+            } else {
+                self.book.edges.count(t, q)
+            };
+            if count < 2 {
+                continue;
+            }
+            let f = if nodes {
+                &files.node_feats
+            } else {
+                &files.edge_feats
+            };
+            let path = PartitionConfig::resolve(&self.dir, f);
+            let key = if nodes {
+                format!("{}/{name}", self.ntypes[t])
+            } else {
+                format!("{}/{name}", self.etypes[t].colon_key())
+            };
+            if let Some((_, x)) = load_tensor_dict(&path)?
+                .into_iter()
+                .find(|(k, _)| *k == key)
+            {
+                return Ok(Some(x.shape[1..].to_vec()));
+            }
+        }
+        Ok(None)
     }
 
     /// `node_mapping.pt`: per node type (type-ID order), shuffled per-type ID → construction
