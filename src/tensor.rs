@@ -304,6 +304,16 @@ impl Tensor {
         })
     }
 
+    /// The values as `T` one by one (unaligned loads: no copy of the storage, whatever its
+    /// alignment). `None` if `T` is not this tensor's dtype.
+    pub fn iter_values<T: Element>(&self) -> Option<impl Iterator<Item = T> + '_> {
+        (T::DTYPE == self.dtype).then(|| {
+            self.bytes()
+                .chunks_exact(std::mem::size_of::<T>())
+                .map(bytemuck::pod_read_unaligned)
+        })
+    }
+
     /// Element `i` (row-major, counting all elements) as `T`, from any storage alignment.
     /// `None` if `T` is not this tensor's dtype or `i` is out of range.
     #[inline]
@@ -361,15 +371,20 @@ impl Tensor {
         matches!(self.data, Bytes::Shared { .. })
     }
 
-    /// For spilled (memory-mapped) tensors: drops the whole pages inside byte range `r` from
+    /// For spilled or read (memory-mapped) tensors: drops the whole pages inside byte range `r` from
     /// this process's resident set (they stay in the page cache and the spill file; a later
     /// read faults them in again). No-op for in-memory storage.
     pub fn release(&self, r: std::ops::Range<usize>) {
-        if let Bytes::Mapped(m) = &self.data {
-            let b = &m[r];
-            // SAFETY: `b` lies inside a shared, read-only file mapping.
-            unsafe { release_pages(b.as_ptr(), b.len()) }
-        }
+        let b = match &self.data {
+            Bytes::Mapped(m) => &m[r],
+            Bytes::Shared { buf, range } if matches!(**buf, SharedBuf::Map(_)) => {
+                &buf[range.start + r.start..range.start + r.end]
+            }
+            _ => return,
+        };
+        // SAFETY: `b` lies inside a shared, read-only file mapping (a spill file, or a file a
+        // reader mapped with `format::map_file`), so dropping its pages loses no data.
+        unsafe { release_pages(b.as_ptr(), b.len()) }
     }
 
     /// Stacks tensors with equal dtype and trailing shape along the first axis.
