@@ -9,6 +9,7 @@
 //! [`csr`] holds the one CSR/CSC compression kernel shared by the DGL writer and the readers.
 
 pub mod csr;
+pub mod reverse;
 
 use crate::tensor::Tensor;
 
