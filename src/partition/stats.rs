@@ -105,7 +105,7 @@ fn add_vec(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
 pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
     let p = asg.num_parts.max(1) as usize;
     let t0 = std::time::Instant::now();
-    let offsets = homogeneous_offsets(&g.num_nodes);
+    let offsets = homogeneous_offsets(g.num_nodes());
     let n_total = *offsets.last().unwrap_or(&0);
 
     // Inner nodes per (partition, type).
@@ -132,7 +132,7 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
 
     // Relations as (src parts, dst parts, src homogeneous offset).
     let rels: Vec<Rel<'_>> = g
-        .etypes
+        .etypes()
         .iter()
         .map(|et| {
             let s = g.ntype_index(&et.src)?;
@@ -148,7 +148,7 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
     // Inner edges per (partition, relation) and the directed cut: counts[0..p] + [cut].
     let mut edge_cut = 0u64;
     let edges: Vec<Vec<u64>> = g
-        .edges
+        .edges()
         .iter()
         .zip(&rels)
         .map(|(el, rel)| {
@@ -190,13 +190,13 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
             inner_edges: edges.iter().map(|c| c[q]).sum(),
             halo_nodes: halo[q],
             inner_nodes_per_type: g
-                .ntypes
+                .ntypes()
                 .iter()
                 .cloned()
                 .zip(nodes.iter().map(|c| c[q]))
                 .collect(),
             inner_edges_per_etype: g
-                .etypes
+                .etypes()
                 .iter()
                 .map(|e| e.colon_key())
                 .zip(edges.iter().map(|c| c[q]))
@@ -236,7 +236,7 @@ fn halo_counts(g: &Graph, rels: &[Rel<'_>], p: usize, n: u64) -> Vec<u64> {
             .into_par_iter()
             .map(|_| AtomicU64::new(0))
             .collect();
-        for (el, rel) in g.edges.iter().zip(rels) {
+        for (el, rel) in g.edges().iter().zip(rels) {
             let Some((sp, dp, so)) = *rel else { continue };
             el.src
                 .par_chunks(CHUNK)
@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn single_partition_has_no_cut() {
         let (g, _) = fixture();
-        let s = partition_stats(&g, &Assignment::single(&g.num_nodes));
+        let s = partition_stats(&g, &Assignment::single(g.num_nodes()));
         assert_eq!(s.edge_cut, 0);
         assert_eq!(s.partitions[0].halo_nodes, 0);
         assert_eq!(s.partitions[0].inner_edges, 7);

@@ -19,7 +19,7 @@ use crate::config::plan::Plan;
 use crate::config::runtime::RuntimeConfig;
 use crate::error::Result;
 use crate::graph::reverse::{self, Relation};
-use crate::graph::{CanonicalEtype, Graph, NamedTensor};
+use crate::graph::{CanonicalEtype, Graph, GraphParts, NamedTensor};
 use crate::idmap::IdMap;
 use crate::progress::Progress;
 use crate::workspace::spill::Store;
@@ -75,9 +75,9 @@ pub fn construct(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> R
     let g = &built.graph;
     Ok(Summary {
         output_dir: opts.output_dir.clone(),
-        node_types: g.ntypes.len(),
+        node_types: g.ntypes().len(),
         nodes: g.total_nodes(),
-        edge_types: g.etypes.len(),
+        edge_types: g.etypes().len(),
         edges: g.total_edges(),
         num_parts: opts.num_parts,
         seconds: start.elapsed().as_secs_f64(),
@@ -110,9 +110,9 @@ fn build_graph(
     log::info!(
         "graph: {} nodes of {} types, {} edges of {} types",
         graph.total_nodes(),
-        graph.ntypes.len(),
+        graph.ntypes().len(),
         graph.total_edges(),
-        graph.etypes.len()
+        graph.etypes().len()
     );
     Ok(Constructed {
         graph,
@@ -164,7 +164,7 @@ fn assemble(
         )?;
         reverse::add_reverse_edges(&mut rels, plan.is_homogeneous, store)?;
     }
-    let mut g = Graph {
+    let mut g = GraphParts {
         is_homogeneous: plan.is_homogeneous,
         ..Default::default()
     };
@@ -182,5 +182,5 @@ fn assemble(
         g.edge_data.push(r.data);
         g.hard_negatives.push(r.hard_negatives);
     }
-    Ok(g)
+    Graph::new(g)
 }

@@ -191,7 +191,7 @@ pub fn assign(
     progress: &Progress,
 ) -> Result<(Assignment, Option<MetisReport>)> {
     if opts.num_parts == 1 {
-        return Ok((Assignment::single(&g.num_nodes), None));
+        return Ok((Assignment::single(g.num_nodes()), None));
     }
     let t = Instant::now();
     let (asg, report) = match opts.part_method {
