@@ -66,7 +66,7 @@ fn source_json(g: &Graph) -> Value {
         "num_nodes": g.num_nodes(),
         "etypes": g.etypes().iter().map(|e| [&e.src, &e.rel, &e.dst]).collect::<Vec<_>>(),
         "edges": g.edges().iter().map(|e| [&e.src, &e.dst]).collect::<Vec<_>>(),
-        "node_data": data(&g.ntypes(), g.node_data()),
+        "node_data": data(g.ntypes(), g.node_data()),
         "edge_data": data(&ekeys, g.edge_data()),
         "hard_negatives": g.hard_negatives(),
         "is_homogeneous": g.is_homogeneous(),
