@@ -135,7 +135,6 @@ pub fn write(
                 opts.part_method.name(),
             ),
         )?;
-        let _ = layout;
         progress.record(
             "write partitions",
             g.total_edges(),
@@ -143,7 +142,8 @@ pub fn write(
             t.elapsed().as_secs_f64(),
         );
         if opts.num_parts > 1 {
-            let stats = crate::partition::stats::partition_stats(g, &asg);
+            let contents: Vec<_> = layout.parts.into_iter().map(|p| p.contents).collect();
+            let stats = crate::partition::stats::partition_report(g, &asg, &contents);
             let path = dir.join("partition_stats.json");
             let mut v = serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?;
             v["part_method"] = json!(opts.part_method.name());

@@ -47,6 +47,7 @@ use crate::format::pt::{self, PtKey, PtObject};
 use crate::graph::CanonicalEtype;
 use crate::graph::Graph;
 use crate::partition::book::RangeIndex;
+use crate::partition::stats::PartContents;
 use crate::partition::Assignment;
 use crate::tensor::{DType, Tensor};
 
@@ -78,28 +79,15 @@ impl DistDglOptions {
     }
 }
 
-/// What one partition holds.
+/// One written partition: what it holds, and what was left out of its feature files.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartitionStats {
-    /// Inner (owned) nodes per node type.
-    pub inner_nodes: Vec<u64>,
-    /// Inner (owned) edges per edge type; these are all edges stored in the partition.
-    pub inner_edges: Vec<u64>,
-    /// HALO nodes: sources of inner edges owned by other partitions.
-    pub halo_nodes: u64,
+pub struct WrittenPart {
+    /// Inner nodes and edges per type and the HALO count (feeds `partition_stats.json`).
+    pub contents: PartContents,
     /// Feature keys (`"ntype/feat"`, `"src:rel:dst/feat"`) left out of this partition's
     /// feature files because the partition owns no node/edge of that type (DistDGL servers
     /// cannot serve zero-row tensors). Non-empty means the assignment should be fixed.
     pub omitted_features: Vec<String>,
-}
-
-impl PartitionStats {
-    pub fn total_inner_nodes(&self) -> u64 {
-        self.inner_nodes.iter().sum()
-    }
-    pub fn total_inner_edges(&self) -> u64 {
-        self.inner_edges.iter().sum()
-    }
 }
 
 /// The written layout: ID ranges and per-partition contents, for quality reports.
@@ -112,7 +100,7 @@ pub struct PartitionLayout {
     pub node_map: Vec<Vec<[u64; 2]>>,
     /// `edge_map[r][p]` = half-open homogeneous edge-ID range.
     pub edge_map: Vec<Vec<[u64; 2]>>,
-    pub parts: Vec<PartitionStats>,
+    pub parts: Vec<WrittenPart>,
     /// The partition config written (`<out>/<graph_name>.json`).
     pub config_path: PathBuf,
 }
@@ -124,13 +112,13 @@ impl PartitionLayout {
     pub fn total_nodes(&self) -> u64 {
         self.parts
             .iter()
-            .map(PartitionStats::total_inner_nodes)
+            .map(|p| p.contents.total_inner_nodes())
             .sum()
     }
     pub fn total_edges(&self) -> u64 {
         self.parts
             .iter()
-            .map(PartitionStats::total_inner_edges)
+            .map(|p| p.contents.total_inner_edges())
             .sum()
     }
 }
@@ -829,7 +817,7 @@ fn write_partition(
     nodes: &NodeLayout,
     edges: &EdgeLayout,
     opts: &DistDglOptions,
-) -> Result<PartitionStats> {
+) -> Result<WrittenPart> {
     let num_parts = asg.num_parts as usize;
     let nt = g.ntypes().len();
     let hetero = !dgl_homogeneous(g);
@@ -1045,10 +1033,12 @@ fn write_partition(
     let inner_nodes = (0..nt)
         .map(|t| nodes.pstart[t][p + 1] - nodes.pstart[t][p])
         .collect();
-    Ok(PartitionStats {
-        inner_nodes,
-        inner_edges,
-        halo_nodes,
+    Ok(WrittenPart {
+        contents: PartContents {
+            inner_nodes,
+            inner_edges,
+            halo_nodes,
+        },
         omitted_features: omitted,
     })
 }
@@ -1250,7 +1240,7 @@ mod tests {
             let nid = i64s(nd["_ID"]);
             let inner = nd["inner_node"].values::<u8>().unwrap();
             let nstart = layout.node_map[0][p][0] as i64;
-            let n_inner = layout.parts[p].total_inner_nodes() as usize;
+            let n_inner = layout.parts[p].contents.total_inner_nodes() as usize;
             // Inner first, _ID = start + i; HALO sorted, outside the range.
             for (i, &x) in nid.iter().enumerate() {
                 assert_eq!(inner[i], u8::from(i < n_inner));
@@ -1261,7 +1251,10 @@ mod tests {
                 }
             }
             assert!(nid[n_inner..].windows(2).all(|w| w[0] < w[1]));
-            assert_eq!(layout.parts[p].halo_nodes as usize, nid.len() - n_inner);
+            assert_eq!(
+                layout.parts[p].contents.halo_nodes as usize,
+                nid.len() - n_inner
+            );
             if hetero {
                 let ty: Vec<i32> = nd["_TYPE"]
                     .bytes()
@@ -1342,7 +1335,7 @@ mod tests {
             }
             let expected_nf: usize = (0..nt)
                 .map(|t| {
-                    if layout.parts[p].inner_nodes[t] > 0 {
+                    if layout.parts[p].contents.inner_nodes[t] > 0 {
                         g.node_data()[t].len()
                     } else {
                         0
@@ -1428,7 +1421,7 @@ mod tests {
             assert_eq!(*m, (0..m.len() as i64).collect::<Vec<_>>());
         }
         assert_eq!(layout.node_map, vec![vec![[0, 4]], vec![[4, 9]]]);
-        assert_eq!(layout.parts[0].halo_nodes, 0);
+        assert_eq!(layout.parts[0].contents.halo_nodes, 0);
         let nf = dglfmt::load_tensor_dict(&dir.path().join("part0/node_feat.dgl")).unwrap();
         assert_eq!(nf[1].0, "user/feat");
         assert_eq!(nf[1].1.bytes(), g.node_data()[1][0].tensor.bytes());
@@ -1556,6 +1549,18 @@ mod tests {
         assert!(err.to_string().contains("it/em"), "{err}");
     }
 
+    /// The contents the writer counts are the ones `partition_stats.json` reports: the hand-
+    /// counted fixture of `partition::stats`.
+    #[test]
+    fn counts_the_hand_checked_contents() {
+        let (g, asg, want) = crate::partition::stats::tests::fixture_with_contents();
+        let dir = tempfile::tempdir().unwrap();
+        let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap();
+        let got: Vec<PartContents> = layout.parts.iter().map(|p| p.contents.clone()).collect();
+        assert_eq!(got, want);
+        check_output(dir.path(), &g, &asg, &layout);
+    }
+
     #[test]
     fn empty_partition_leaves_out_zero_row_features() {
         let g = homo_graph();
@@ -1565,7 +1570,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("homo", "random")).unwrap();
-        assert_eq!(layout.parts[1].total_inner_nodes(), 0);
+        assert_eq!(layout.parts[1].contents.total_inner_nodes(), 0);
         assert_eq!(layout.parts[1].omitted_features, ["_N/feat", "_N:_E:_N/ew"]);
         assert!(layout.parts[0].omitted_features.is_empty());
         assert!(
