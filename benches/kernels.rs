@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Field};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use graphprep::config::plan::{FeatureSpec, Transform};
 use graphprep::features::{compute_feature, FeatureCtx, FileColumns};
-use graphprep::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
+use graphprep::graph::{CanonicalEtype, EdgeList, Graph, GraphParts, NamedTensor};
 use graphprep::idmap::{IdMap, RawIds, StrArena};
 use graphprep::partition::{csr::build_symmetric_csr, random_partition};
 use graphprep::tensor::Tensor;
@@ -44,7 +44,7 @@ fn graph() -> Graph {
     let src: Vec<u32> = (0..EDGES).map(|_| r.below(NODES as u64) as u32).collect();
     let dst: Vec<u32> = (0..EDGES).map(|_| r.below(NODES as u64) as u32).collect();
     let feat: Vec<f32> = (0..NODES * 16).map(|i| i as f32).collect();
-    Graph {
+    Graph::new(GraphParts {
         ntypes: vec!["product".into()],
         num_nodes: vec![NODES as u64],
         etypes: vec![CanonicalEtype::new("product", "co", "product")],
@@ -56,7 +56,8 @@ fn graph() -> Graph {
         edge_data: vec![vec![]],
         hard_negatives: vec![vec![]],
         is_homogeneous: false,
-    }
+    })
+    .expect("consistent graph")
 }
 
 fn bench_idmap(c: &mut Criterion) {

@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use graphprep::dataset::distdgl;
-use graphprep::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
+use graphprep::graph::{CanonicalEtype, EdgeList, Graph, GraphParts, NamedTensor};
 use graphprep::partition::{metis_partition, random_partition, Assignment};
 use graphprep::tensor::Tensor;
 use graphprep::writers::{write_distdgl, DistDglOptions};
@@ -25,8 +25,8 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
     let num_parts = asg.num_parts as usize;
     let out = distdgl::open(dir).unwrap();
     assert_eq!(out.num_parts(), num_parts);
-    assert_eq!(out.ntypes(), g.ntypes.as_slice());
-    let ekeys: Vec<String> = g.etypes.iter().map(|e| e.colon_key()).collect();
+    assert_eq!(out.ntypes(), g.ntypes());
+    let ekeys: Vec<String> = g.etypes().iter().map(|e| e.colon_key()).collect();
     let got_keys: Vec<String> = out.etypes().iter().map(|e| e.colon_key()).collect();
     assert_eq!(got_keys, ekeys);
     let i64s = |t: &Tensor| t.values::<i64>().unwrap().into_owned();
@@ -53,22 +53,22 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
             assert_eq!((l.type_id, l.per_type), (t, k as u64));
             assert_eq!(asg.node_part[t][orig as usize] as usize, l.part);
         }
-        assert_eq!(m.len(), g.num_nodes[t] as usize);
+        assert_eq!(m.len(), g.num_nodes()[t] as usize);
     }
     // reconstructed (src, dst) per original edge ID, features per original row
     let mut edges: Vec<Vec<Option<(u32, u32)>>> =
-        g.edges.iter().map(|e| vec![None; e.len()]).collect();
+        g.edges().iter().map(|e| vec![None; e.len()]).collect();
     let mut nfeat: Vec<Vec<Vec<Option<Vec<u8>>>>> = g
-        .node_data
+        .node_data()
         .iter()
         .enumerate()
-        .map(|(t, d)| vec![vec![None; g.num_nodes[t] as usize]; d.len()])
+        .map(|(t, d)| vec![vec![None; g.num_nodes()[t] as usize]; d.len()])
         .collect();
     let mut efeat: Vec<Vec<Vec<Option<Vec<u8>>>>> = g
-        .edge_data
+        .edge_data()
         .iter()
         .enumerate()
-        .map(|(r, d)| vec![vec![None; g.edges[r].len()]; d.len()])
+        .map(|(r, d)| vec![vec![None; g.edges()[r].len()]; d.len()])
         .collect();
     for p in 0..num_parts {
         let part = out.partition(p).unwrap();
@@ -87,9 +87,9 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
                 book.nodes.locate(gs).unwrap(),
                 book.nodes.locate(gd).unwrap(),
             );
-            let et = &g.etypes[e.type_id];
-            assert_eq!(g.ntypes[s.type_id], et.src);
-            assert_eq!(g.ntypes[d.type_id], et.dst);
+            let et = &g.etypes()[e.type_id];
+            assert_eq!(g.ntypes()[s.type_id], et.src);
+            assert_eq!(g.ntypes()[d.type_id], et.dst);
             assert_eq!(
                 d.part, p,
                 "edges are owned by their destination's partition"
@@ -109,9 +109,9 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
             };
             for (r, f, t) in feats {
                 let (names, ranges, map) = if is_node {
-                    (&g.node_data[r], &book.nodes, &nmap)
+                    (&g.node_data()[r], &book.nodes, &nmap)
                 } else {
-                    (&g.edge_data[r], &book.edges, &emap)
+                    (&g.edge_data()[r], &book.edges, &emap)
                 };
                 let fi = names.iter().position(|d| d.name == f).unwrap();
                 let orig = &names[fi].tensor;
@@ -135,7 +135,7 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
             }
         }
     }
-    for (r, e) in g.edges.iter().enumerate() {
+    for (r, e) in g.edges().iter().enumerate() {
         let got: Vec<(u32, u32)> = edges[r]
             .iter()
             .map(|x| x.expect("every edge stored once as an inner edge"))
@@ -147,7 +147,7 @@ fn check_round_trip(dir: &Path, g: &Graph, asg: &Assignment) {
         assert_eq!(gs, ws, "edge multiset of {}", ekeys[r]);
         assert_eq!(got, want, "edges of {} per original edge ID", ekeys[r]);
     }
-    for (feats, data) in [(&nfeat, &g.node_data), (&efeat, &g.edge_data)] {
+    for (feats, data) in [(&nfeat, g.node_data()), (&efeat, g.edge_data())] {
         for (r, fs) in feats.iter().enumerate() {
             for (fi, rows) in fs.iter().enumerate() {
                 let orig = &data[r][fi].tensor;
@@ -275,7 +275,7 @@ fn build(s: &Spec) -> Graph {
             }
         })
         .collect();
-    Graph {
+    Graph::new(GraphParts {
         num_nodes: s.num_nodes.clone(),
         ntypes,
         etypes: rels.iter().map(|r| r.0.clone()).collect(),
@@ -284,7 +284,8 @@ fn build(s: &Spec) -> Graph {
         edge_data,
         hard_negatives: vec![vec![]; s.rels.len()],
         is_homogeneous: false,
-    }
+    })
+    .expect("consistent graph")
 }
 
 proptest! {

@@ -10,7 +10,7 @@
 //!
 //! # Algorithm (graph_builder style, all phases on the ambient rayon pool)
 //! 1. **count**: one pass over all edge lists; every non-self-loop edge bumps the degree of
-//!    both endpoints (relaxed atomic adds). Endpoints are range-checked on the way.
+//!    both endpoints (relaxed atomic adds). Endpoints are in range ([`Graph::new`]).
 //! 2. **prefix sum**: exclusive scan of the degrees into row offsets (chunked, parallel).
 //! 3. **scatter**: second pass over the edges; each endpoint claims a slot in its row with
 //!    `fetch_add` on the row's cursor and writes the other endpoint there. After this pass the
@@ -38,7 +38,7 @@
 //! Peak ≈ `8N + 8E'` bytes (e.g. 250 K nodes / 6.7 M edges → ~56 MB). The graph's own edge
 //! lists are only read.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -127,26 +127,12 @@ pub fn check_metis_limits(num_vertices: u64, num_adjacency: u64) -> Result<()> {
     Ok(())
 }
 
-/// Per relation: (src type offset, dst type offset, src count, dst count).
-fn relation_layout(g: &Graph, type_offsets: &[u64]) -> Result<Vec<(u64, u64, u64, u64)>> {
-    g.etypes
-        .iter()
-        .map(|et| {
-            let find = |name: &str| {
-                g.ntype_index(name).ok_or_else(|| {
-                    Error::Graph(format!(
-                        "edge type {} refers to unknown node type '{name}'",
-                        et.colon_key()
-                    ))
-                })
-            };
-            let (s, d) = (find(&et.src)?, find(&et.dst)?);
-            Ok((
-                type_offsets[s],
-                type_offsets[d],
-                g.num_nodes[s],
-                g.num_nodes[d],
-            ))
+/// Per relation: (src type offset, dst type offset).
+fn relation_layout(g: &Graph, type_offsets: &[u64]) -> Vec<(u64, u64)> {
+    (0..g.etypes().len())
+        .map(|r| {
+            let (s, d) = g.endpoint_types(r);
+            (type_offsets[s], type_offsets[d])
         })
         .collect()
 }
@@ -170,41 +156,32 @@ impl<T> SharedMut<T> {
 
 /// Builds the symmetrized, deduplicated, self-loop-free CSR of `g` in homogeneous IDs.
 ///
-/// Errors: an edge type naming an unknown node type, an endpoint `≥ num_nodes` of its type,
-/// or a graph exceeding METIS's 32-bit limits ([`check_metis_limits`]).
+/// Errors: a graph exceeding METIS's 32-bit limits ([`check_metis_limits`]); the graph itself
+/// is consistent by construction ([`Graph::new`]).
 ///
 /// # Memory
 /// Peak ≈ `8 (N + 1) + 8 E'` bytes (see the module docs).
 pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
-    let type_offsets = homogeneous_offsets(&g.num_nodes);
+    let type_offsets = homogeneous_offsets(g.num_nodes());
     let n_u64 = *type_offsets.last().unwrap_or(&0);
     check_metis_limits(n_u64, 0)?;
     let n = n_u64 as usize;
-    let layout = relation_layout(g, &type_offsets)?;
+    let layout = relation_layout(g, &type_offsets);
     let mut timings = CsrTimings::default();
 
-    // Phase 1: degree count (both directions, self-loops skipped, endpoints range-checked).
+    // Phase 1: degree count (both directions, self-loops skipped). Endpoints are in range of
+    // their types ([`Graph::new`]).
     let t0 = Instant::now();
     let offsets: Vec<AtomicU64> = (0..n + 1)
         .into_par_iter()
         .map(|_| AtomicU64::new(0))
         .collect();
-    let bad_endpoint = AtomicBool::new(false);
-    for (el, &(so, dof, sn, dn)) in g.edges.iter().zip(&layout) {
-        if el.src.len() != el.dst.len() {
-            return Err(Error::Graph(
-                "edge list with different src/dst lengths".into(),
-            ));
-        }
+    for (el, &(so, dof)) in g.edges().iter().zip(&layout) {
         el.src
             .par_chunks(EDGE_CHUNK)
             .zip(el.dst.par_chunks(EDGE_CHUNK))
             .for_each(|(s, d)| {
                 for (&u, &v) in s.iter().zip(d) {
-                    if u as u64 >= sn || v as u64 >= dn {
-                        bad_endpoint.store(true, Ordering::Relaxed);
-                        continue;
-                    }
                     let (hu, hv) = (so + u as u64, dof + v as u64);
                     if hu != hv {
                         offsets[hu as usize].fetch_add(1, Ordering::Relaxed);
@@ -212,24 +189,6 @@ pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
                     }
                 }
             });
-    }
-    if bad_endpoint.load(Ordering::Relaxed) {
-        let which = g
-            .edges
-            .iter()
-            .zip(&layout)
-            .zip(&g.etypes)
-            .find(|((el, &(_, _, sn, dn)), _)| {
-                el.src
-                    .iter()
-                    .zip(&el.dst)
-                    .any(|(&u, &v)| u as u64 >= sn || v as u64 >= dn)
-            })
-            .map(|(_, et)| et.colon_key())
-            .unwrap_or_default();
-        return Err(Error::Graph(format!(
-            "edge type {which} has an endpoint ID outside its node type's range"
-        )));
     }
     timings.count = t0.elapsed().as_secs_f64();
 
@@ -244,7 +203,7 @@ pub fn build_symmetric_csr(g: &Graph) -> Result<SymmetricCsr> {
     let mut adj: Vec<u32> = vec![0u32; total_raw as usize];
     {
         let out = SharedMut(adj.as_mut_ptr());
-        for (el, &(so, dof, _, _)) in g.edges.iter().zip(&layout) {
+        for (el, &(so, dof)) in g.edges().iter().zip(&layout) {
             el.src
                 .par_chunks(EDGE_CHUNK)
                 .zip(el.dst.par_chunks(EDGE_CHUNK))
@@ -400,7 +359,7 @@ fn exclusive_scan(a: &[AtomicU64]) -> u64 {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::graph::{CanonicalEtype, EdgeList};
+    use crate::graph::{CanonicalEtype, EdgeList, GraphParts};
     use proptest::prelude::*;
     use std::collections::BTreeSet;
 
@@ -422,7 +381,7 @@ pub(crate) mod tests {
             })
             .collect();
         et.sort_by(|a, b| a.0.cmp(&b.0));
-        Graph {
+        Graph::new(GraphParts {
             ntypes: nt.iter().map(|x| x.0.to_string()).collect(),
             num_nodes: nt.iter().map(|x| x.1).collect(),
             node_data: nt.iter().map(|_| Vec::new()).collect(),
@@ -431,13 +390,14 @@ pub(crate) mod tests {
             etypes: et.iter().map(|x| x.0.clone()).collect(),
             edges: et.into_iter().map(|x| x.1).collect(),
             is_homogeneous: false,
-        }
+        })
+        .expect("consistent graph")
     }
 
     fn naive(g: &Graph) -> Vec<BTreeSet<i32>> {
-        let off = homogeneous_offsets(&g.num_nodes);
+        let off = homogeneous_offsets(g.num_nodes());
         let mut adj = vec![BTreeSet::new(); *off.last().unwrap() as usize];
-        for (et, el) in g.etypes.iter().zip(&g.edges) {
+        for (et, el) in g.etypes().iter().zip(g.edges()) {
             let so = off[g.ntype_index(&et.src).unwrap()];
             let dof = off[g.ntype_index(&et.dst).unwrap()];
             for (&u, &v) in el.src.iter().zip(&el.dst) {
@@ -501,13 +461,12 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn endpoint_out_of_range_is_an_error() {
-        let g = hetero(
-            &[("a", 2), ("b", 1)],
-            &[("a", "r", "b", vec![(0, 0), (1, 3)])],
-        );
-        let e = build_symmetric_csr(&g).unwrap_err().to_string();
-        assert!(e.contains("a:r:b") && e.contains("outside"), "{e}");
+    fn endpoint_out_of_range_cannot_reach_the_kernel() {
+        let mut p = hetero(&[("a", 2), ("b", 1)], &[("a", "r", "b", vec![(0, 0)])]).into_parts();
+        p.edges[0].src.push(1);
+        p.edges[0].dst.push(3);
+        let e = Graph::new(p).unwrap_err().to_string();
+        assert!(e.contains("a:r:b") && e.contains("node ID 3"), "{e}");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   (`balance_ntypes` from train/val/test masks + `balance_edges`).
 //! * [`random`]: seeded uniform assignment with GraphStorm's "≥ 1 node of each type per
 //!   partition" rule.
-//! * [`stats`]: per-partition inner nodes/edges, HALO counts, edge cut and balance.
+//! * [`stats`]: the quality report: edge cut and balance over the per-partition contents the
+//!   DistDGL writer counts.
 //! * [`book`]: the partition book (per-type ID ranges, locate) shared by the DistDGL writer
 //!   and the readers of a partitioned output.
 
@@ -18,7 +19,7 @@ pub mod stats;
 
 pub use self::metis::{metis_partition, MetisReport};
 pub use self::random::random_partition;
-pub use self::stats::{partition_stats, PartitionStats};
+pub use self::stats::{edge_cut, partition_report, PartContents, PartitionReport};
 
 /// Which partition each node belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]

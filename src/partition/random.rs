@@ -40,10 +40,10 @@ pub fn random_partition(g: &Graph, num_parts: u32, seed: u64) -> Assignment {
     let p = num_parts.max(1);
     let t0 = std::time::Instant::now();
     if p == 1 {
-        return Assignment::single(&g.num_nodes);
+        return Assignment::single(g.num_nodes());
     }
     let node_part = g
-        .num_nodes
+        .num_nodes()
         .iter()
         .enumerate()
         .map(|(t, &n)| {
@@ -58,7 +58,7 @@ pub fn random_partition(g: &Graph, num_parts: u32, seed: u64) -> Assignment {
                         *x = rng.random_range(0..p);
                     }
                 });
-            let has_data = g.node_data.get(t).is_some_and(|d| !d.is_empty());
+            let has_data = g.node_data().get(t).is_some_and(|d| !d.is_empty());
             if has_data && n >= p as u64 {
                 let mut perm: Vec<u32> = (0..p).collect();
                 let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -94,11 +94,16 @@ mod tests {
         );
         for name in ["user", "item", "tag"] {
             let t = g.ntype_index(name).unwrap();
-            let n = g.num_nodes[t] as usize;
-            g.node_data[t] = vec![NamedTensor {
-                name: "f".into(),
-                tensor: Tensor::from_1d(vec![0f32; n]),
-            }];
+            let n = g.num_nodes()[t] as usize;
+            g = g
+                .with_node_data(
+                    t,
+                    vec![NamedTensor {
+                        name: "f".into(),
+                        tensor: Tensor::from_1d(vec![0f32; n]),
+                    }],
+                )
+                .unwrap();
         }
         g
     }
@@ -151,7 +156,13 @@ mod tests {
     #[test]
     fn one_or_zero_parts() {
         let g = graph();
-        assert_eq!(random_partition(&g, 1, 3), Assignment::single(&g.num_nodes));
-        assert_eq!(random_partition(&g, 0, 3), Assignment::single(&g.num_nodes));
+        assert_eq!(
+            random_partition(&g, 1, 3),
+            Assignment::single(g.num_nodes())
+        );
+        assert_eq!(
+            random_partition(&g, 0, 3),
+            Assignment::single(g.num_nodes())
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! Partition quality statistics (`partition_stats.json` and a human-readable table).
+//! Partition quality report (`partition_stats.json` and a human-readable table).
 //!
 //! Definitions follow DistDGL's ownership rules (distdgl-format spec §3.2):
 //! * an edge is an **inner edge** of the partition of its destination;
@@ -8,38 +8,51 @@
 //!   are in different partitions; self-loops are never cut;
 //! * **balance** = max / mean over partitions (1.0 = perfect).
 //!
+//! What each partition holds ([`PartContents`]: inner nodes and edges per type, HALO nodes) is
+//! counted once, by the DistDGL writer while it lays the partitions out; this module adds what
+//! only the assignment knows (the edge cut) and the balance, and renders the report.
+//!
 //! # Memory
-//! Per-partition counters, plus one bitset of `N` bits per partition for the HALO count,
-//! processed in groups so that at most [`HALO_BITSET_BUDGET`] bytes are live (more groups ⇒
-//! more passes over the edges).
+//! `O(P · (T + R))` counters.
 //!
 //! # Parallelism
-//! Edge lists are scanned in parallel chunks with per-task counters (`fold`/`reduce`); HALO
-//! bits are set with atomic `fetch_or`. Results are exact counts, independent of threads.
+//! The edge cut scans the edge lists in parallel chunks with per-task counters
+//! (`fold`/`reduce`). Results are exact counts, independent of threads.
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::csr::homogeneous_offsets;
 use super::Assignment;
 use crate::graph::Graph;
 
-/// Upper bound on the HALO bitsets held at once.
-pub const HALO_BITSET_BUDGET: usize = 256 << 20;
-
 const CHUNK: usize = 1 << 16;
 
-/// A relation's (src node parts, dst node parts, src homogeneous offset); `None` if the
-/// relation names an unknown node type.
-type Rel<'a> = Option<(&'a [u32], &'a [u32], u64)>;
+/// What one partition holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartContents {
+    /// Inner (owned) nodes per node type.
+    pub inner_nodes: Vec<u64>,
+    /// Inner (owned) edges per edge type; these are all edges stored in the partition.
+    pub inner_edges: Vec<u64>,
+    /// HALO nodes: sources of inner edges owned by other partitions.
+    pub halo_nodes: u64,
+}
 
-/// Statistics of one partition.
+impl PartContents {
+    pub fn total_inner_nodes(&self) -> u64 {
+        self.inner_nodes.iter().sum()
+    }
+    pub fn total_inner_edges(&self) -> u64 {
+        self.inner_edges.iter().sum()
+    }
+}
+
+/// One partition's line of the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartStats {
+pub struct PartReport {
     pub part: u32,
     /// Nodes owned by the partition (all types).
     pub inner_nodes: u64,
@@ -55,9 +68,9 @@ pub struct PartStats {
     pub inner_edges_per_etype: Vec<(String, u64)>,
 }
 
-/// Statistics of a whole assignment; serialize to get `partition_stats.json`.
+/// The quality report of a whole assignment; serialize to get `partition_stats.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PartitionStats {
+pub struct PartitionReport {
     pub num_parts: u32,
     pub num_nodes: u64,
     pub num_edges: u64,
@@ -69,7 +82,7 @@ pub struct PartitionStats {
     pub node_balance: f64,
     /// max / mean inner edges per partition.
     pub edge_balance: f64,
-    pub partitions: Vec<PartStats>,
+    pub partitions: Vec<PartReport>,
 }
 
 fn as_map<S: Serializer>(v: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
@@ -90,127 +103,67 @@ fn balance(v: impl Iterator<Item = u64> + Clone, parts: usize) -> f64 {
     }
 }
 
-fn add_vec(mut a: Vec<u64>, b: Vec<u64>) -> Vec<u64> {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-    }
-    a
-}
-
-/// Computes [`PartitionStats`] of `asg` over `g` (module docs). Edges whose endpoints are
-/// out of range or whose types are unknown are ignored.
-///
-/// # Memory
-/// `≤ HALO_BITSET_BUDGET` for HALO bitsets plus `O(P · (T + R))` counters.
-pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
-    let p = asg.num_parts.max(1) as usize;
-    let t0 = std::time::Instant::now();
-    let offsets = homogeneous_offsets(&g.num_nodes);
-    let n_total = *offsets.last().unwrap_or(&0);
-
-    // Inner nodes per (partition, type).
-    let nodes: Vec<Vec<u64>> = asg
-        .node_part
+/// Directed edges of `g` whose endpoints `asg` puts in different partitions.
+pub fn edge_cut(g: &Graph, asg: &Assignment) -> u64 {
+    g.edges()
         .iter()
-        .map(|parts| {
-            parts
-                .par_chunks(CHUNK)
-                .fold(
-                    || vec![0u64; p],
-                    |mut c, ch| {
-                        for &q in ch {
-                            if let Some(x) = c.get_mut(q as usize) {
-                                *x += 1;
-                            }
-                        }
-                        c
-                    },
-                )
-                .reduce(|| vec![0u64; p], add_vec)
-        })
-        .collect();
-
-    // Relations as (src parts, dst parts, src homogeneous offset).
-    let rels: Vec<Rel<'_>> = g
-        .etypes
-        .iter()
-        .map(|et| {
-            let s = g.ntype_index(&et.src)?;
-            let d = g.ntype_index(&et.dst)?;
-            Some((
-                asg.node_part.get(s)?.as_slice(),
-                asg.node_part.get(d)?.as_slice(),
-                offsets[s],
-            ))
-        })
-        .collect();
-
-    // Inner edges per (partition, relation) and the directed cut: counts[0..p] + [cut].
-    let mut edge_cut = 0u64;
-    let edges: Vec<Vec<u64>> = g
-        .edges
-        .iter()
-        .zip(&rels)
-        .map(|(el, rel)| {
-            let Some((sp, dp, _)) = *rel else {
-                return vec![0; p];
-            };
-            let mut c = el
-                .src
+        .enumerate()
+        .map(|(r, el)| {
+            let (s, d) = g.endpoint_types(r);
+            let (sp, dp) = (&asg.node_part[s], &asg.node_part[d]);
+            el.src
                 .par_chunks(CHUNK)
                 .zip(el.dst.par_chunks(CHUNK))
-                .fold(
-                    || vec![0u64; p + 1],
-                    |mut c, (s, d)| {
-                        for (&u, &v) in s.iter().zip(d) {
-                            let (Some(&pu), Some(&pv)) = (sp.get(u as usize), dp.get(v as usize))
-                            else {
-                                continue;
-                            };
-                            if (pv as usize) < p {
-                                c[pv as usize] += 1;
-                                c[p] += (pu != pv) as u64;
-                            }
-                        }
-                        c
-                    },
-                )
-                .reduce(|| vec![0u64; p + 1], add_vec);
-            edge_cut += c.pop().unwrap_or(0);
-            c
+                .map(|(s, d)| {
+                    s.iter()
+                        .zip(d)
+                        .filter(|&(&u, &v)| sp[u as usize] != dp[v as usize])
+                        .count() as u64
+                })
+                .sum::<u64>()
         })
-        .collect();
+        .sum()
+}
 
-    let halo = halo_counts(g, &rels, p, n_total);
-
-    let partitions = (0..p)
-        .map(|q| PartStats {
+/// The report of `asg` over `g`, given what each partition holds (`parts[p]`, from the
+/// writer). `asg` must cover `g` (one entry per node).
+///
+/// # Memory
+/// `O(P · (T + R))`.
+pub fn partition_report(g: &Graph, asg: &Assignment, parts: &[PartContents]) -> PartitionReport {
+    let t0 = std::time::Instant::now();
+    let p = parts.len();
+    let edge_cut = edge_cut(g, asg);
+    let partitions = parts
+        .iter()
+        .enumerate()
+        .map(|(q, c)| PartReport {
             part: q as u32,
-            inner_nodes: nodes.iter().map(|c| c[q]).sum(),
-            inner_edges: edges.iter().map(|c| c[q]).sum(),
-            halo_nodes: halo[q],
+            inner_nodes: c.total_inner_nodes(),
+            inner_edges: c.total_inner_edges(),
+            halo_nodes: c.halo_nodes,
             inner_nodes_per_type: g
-                .ntypes
+                .ntypes()
                 .iter()
                 .cloned()
-                .zip(nodes.iter().map(|c| c[q]))
+                .zip(c.inner_nodes.iter().copied())
                 .collect(),
             inner_edges_per_etype: g
-                .etypes
+                .etypes()
                 .iter()
                 .map(|e| e.colon_key())
-                .zip(edges.iter().map(|c| c[q]))
+                .zip(c.inner_edges.iter().copied())
                 .collect(),
         })
         .collect::<Vec<_>>();
-    let num_edges = g.total_edges();
+    let (num_nodes, num_edges) = (g.total_nodes(), g.total_edges());
     log::info!(
-        "partition stats: {n_total} nodes, {num_edges} edges, {p} parts in {:.3}s",
+        "partition stats: {num_nodes} nodes, {num_edges} edges, {p} parts in {:.3}s",
         t0.elapsed().as_secs_f64()
     );
-    PartitionStats {
+    PartitionReport {
         num_parts: p as u32,
-        num_nodes: n_total,
+        num_nodes,
         num_edges,
         edge_cut,
         edge_cut_fraction: if num_edges == 0 {
@@ -224,50 +177,8 @@ pub fn partition_stats(g: &Graph, asg: &Assignment) -> PartitionStats {
     }
 }
 
-/// Distinct out-of-partition sources of each partition's inner edges, with partition groups
-/// sized so their bitsets fit [`HALO_BITSET_BUDGET`].
-fn halo_counts(g: &Graph, rels: &[Rel<'_>], p: usize, n: u64) -> Vec<u64> {
-    let words = (n as usize).div_ceil(64).max(1);
-    let group = (HALO_BITSET_BUDGET / (words * 8)).clamp(1, p);
-    let mut out = vec![0u64; p];
-    for g0 in (0..p).step_by(group) {
-        let g1 = (g0 + group).min(p);
-        let bits: Vec<AtomicU64> = (0..(g1 - g0) * words)
-            .into_par_iter()
-            .map(|_| AtomicU64::new(0))
-            .collect();
-        for (el, rel) in g.edges.iter().zip(rels) {
-            let Some((sp, dp, so)) = *rel else { continue };
-            el.src
-                .par_chunks(CHUNK)
-                .zip(el.dst.par_chunks(CHUNK))
-                .for_each(|(s, d)| {
-                    for (&u, &v) in s.iter().zip(d) {
-                        let (Some(&pu), Some(&pv)) = (sp.get(u as usize), dp.get(v as usize))
-                        else {
-                            continue;
-                        };
-                        let pv = pv as usize;
-                        if pu as usize != pv && (g0..g1).contains(&pv) {
-                            let h = (so + u as u64) as usize;
-                            bits[(pv - g0) * words + h / 64]
-                                .fetch_or(1 << (h % 64), Ordering::Relaxed);
-                        }
-                    }
-                });
-        }
-        for (q, o) in out[g0..g1].iter_mut().enumerate() {
-            *o = bits[q * words..(q + 1) * words]
-                .par_iter()
-                .map(|w| w.load(Ordering::Relaxed).count_ones() as u64)
-                .sum();
-        }
-    }
-    out
-}
-
 /// A compact human-readable table of `s` (one line per partition, then per-type counts).
-pub fn render_table(s: &PartitionStats) -> String {
+pub fn render_table(s: &PartitionReport) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -347,7 +258,7 @@ pub fn render_table(s: &PartitionStats) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::partition::csr::tests::hetero;
 
@@ -376,41 +287,51 @@ mod tests {
         )
     }
 
+    /// The fixture's contents, counted by hand (the DistDGL writer's tests check that it
+    /// counts the same).
+    fn contents() -> Vec<PartContents> {
+        vec![
+            // p0 halo: user2 (source of follows (2,0))
+            PartContents {
+                inner_nodes: vec![1, 2],
+                inner_edges: vec![1, 2],
+                halo_nodes: 1,
+            },
+            // p1 halo: user1 (buys, twice), user0 (follows)
+            PartContents {
+                inner_nodes: vec![1, 1],
+                inner_edges: vec![3, 1],
+                halo_nodes: 2,
+            },
+        ]
+    }
+
+    pub(crate) fn fixture_with_contents() -> (Graph, Assignment, Vec<PartContents>) {
+        let (g, a) = fixture();
+        (g, a, contents())
+    }
+
     #[test]
     fn hand_checked_fixture() {
-        let (g, a) = fixture();
-        let s = partition_stats(&g, &a);
+        let (g, a, c) = fixture_with_contents();
+        let s = partition_report(&g, &a, &c);
         assert_eq!((s.num_nodes, s.num_edges), (5, 7));
         // cut: buys (1,1) ×2, follows (2,0), (0,2)
         assert_eq!(s.edge_cut, 4);
         assert!((s.edge_cut_fraction - 4.0 / 7.0).abs() < 1e-12);
         let p0 = &s.partitions[0];
-        let p1 = &s.partitions[1];
         assert_eq!(
             p0.inner_nodes_per_type,
             vec![("item".into(), 1), ("user".into(), 2)]
         );
         assert_eq!(
-            p1.inner_nodes_per_type,
-            vec![("item".into(), 1), ("user".into(), 1)]
-        );
-        assert_eq!(
-            p0.inner_edges_per_etype,
-            vec![
-                ("user:buys:item".into(), 1),
-                ("user:follows:user".into(), 2)
-            ]
-        );
-        assert_eq!(
-            p1.inner_edges_per_etype,
+            s.partitions[1].inner_edges_per_etype,
             vec![
                 ("user:buys:item".into(), 3),
                 ("user:follows:user".into(), 1)
             ]
         );
-        // p0 halo: user2 (source of follows (2,0)); p1 halo: user1 (buys, twice), user0 (follows)
-        assert_eq!(p0.halo_nodes, 1);
-        assert_eq!(p1.halo_nodes, 2);
+        assert_eq!((p0.halo_nodes, s.partitions[1].halo_nodes), (1, 2));
         assert!((s.node_balance - 3.0 / 2.5).abs() < 1e-12);
         assert!((s.edge_balance - 4.0 / 3.5).abs() < 1e-12);
 
@@ -427,10 +348,6 @@ mod tests {
     #[test]
     fn single_partition_has_no_cut() {
         let (g, _) = fixture();
-        let s = partition_stats(&g, &Assignment::single(&g.num_nodes));
-        assert_eq!(s.edge_cut, 0);
-        assert_eq!(s.partitions[0].halo_nodes, 0);
-        assert_eq!(s.partitions[0].inner_edges, 7);
-        assert_eq!(s.node_balance, 1.0);
+        assert_eq!(edge_cut(&g, &Assignment::single(g.num_nodes())), 0);
     }
 }

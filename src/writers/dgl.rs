@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::format::array::{ArraySource, Ids, NamedArray};
 use crate::format::dgl::{self as dglfmt, Formats, GraphRef, RelationRef};
 use crate::graph::{Graph, NamedTensor};
@@ -26,45 +26,39 @@ use crate::graph::{Graph, NamedTensor};
 /// Writes the full heterograph `g` as a DGL graph file at `path`.
 ///
 /// # Errors
-/// [`Error::Graph`] if an edge type names an unknown node type or a data array's row count
-/// disagrees with its type; [`Error::Write`] on I/O failure.
+/// [`Error::Write`] on I/O failure (the graph is consistent by construction).
+///
+/// [`Error::Write`]: crate::error::Error::Write
 pub fn write_dgl_graph(path: &Path, g: &Graph) -> Result<()> {
-    let graph = graph_ref(g)?;
-    dglfmt::save_graph(path, &graph)
+    dglfmt::save_graph(path, &graph_ref(g))
 }
 
 /// The [`GraphRef`] view of `g` (shared with tests and other writers).
-pub(crate) fn graph_ref(g: &Graph) -> Result<GraphRef<'_>> {
-    if g.edges.len() != g.etypes.len() || g.edge_data.len() != g.etypes.len() {
-        return Err(Error::Graph(
-            "edges and edge_data need one entry per edge type".into(),
-        ));
-    }
-    let mut relations = Vec::with_capacity(g.etypes.len());
-    for (et, el) in g.etypes.iter().zip(&g.edges) {
-        let (Some(src_type), Some(dst_type)) = (g.ntype_index(&et.src), g.ntype_index(&et.dst))
-        else {
-            return Err(Error::Graph(format!(
-                "edge type '{}' refers to an unknown node type",
-                et.colon_key()
-            )));
-        };
-        relations.push(RelationRef {
-            name: &et.rel,
-            src_type,
-            dst_type,
-            src: Ids::U32(&el.src),
-            dst: Ids::U32(&el.dst),
-        });
-    }
-    Ok(GraphRef {
-        ntypes: g.ntypes.iter().map(String::as_str).collect(),
-        num_nodes: g.num_nodes.clone(),
+pub(crate) fn graph_ref(g: &Graph) -> GraphRef<'_> {
+    let relations = g
+        .etypes()
+        .iter()
+        .zip(g.edges())
+        .enumerate()
+        .map(|(r, (et, el))| {
+            let (src_type, dst_type) = g.endpoint_types(r);
+            RelationRef {
+                name: &et.rel,
+                src_type,
+                dst_type,
+                src: Ids::U32(&el.src),
+                dst: Ids::U32(&el.dst),
+            }
+        })
+        .collect();
+    GraphRef {
+        ntypes: g.ntypes().iter().map(String::as_str).collect(),
+        num_nodes: g.num_nodes().to_vec(),
         relations,
-        node_data: tensor_lists(&g.node_data),
-        edge_data: tensor_lists(&g.edge_data),
+        node_data: tensor_lists(g.node_data()),
+        edge_data: tensor_lists(g.edge_data()),
         formats: Formats::COO,
-    })
+    }
 }
 
 /// Borrowed views of per-type data lists, names unchanged.
@@ -81,7 +75,7 @@ fn tensor_lists(data: &[Vec<NamedTensor>]) -> Vec<Vec<NamedArray<'_>>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{CanonicalEtype, EdgeList};
+    use crate::graph::{CanonicalEtype, EdgeList, GraphParts};
     use crate::tensor::Tensor;
 
     /// The graph of `testdata/hetero_dgl.dgl`, which DGL 2.1.0 wrote with
@@ -94,7 +88,7 @@ mod tests {
     /// and `g.edges["clicks"].data["w"] = torch.tensor([7, 8, 9], dtype=torch.int64)`
     /// (header padding zeroed).
     fn fixture_graph() -> Graph {
-        Graph {
+        Graph::new(GraphParts {
             ntypes: vec!["item".into(), "user".into(), "zzz".into()],
             num_nodes: vec![3, 4, 2],
             etypes: vec![
@@ -134,7 +128,8 @@ mod tests {
             ],
             hard_negatives: vec![vec![]; 3],
             is_homogeneous: false,
-        }
+        })
+        .expect("consistent graph")
     }
 
     #[test]
@@ -155,14 +150,14 @@ mod tests {
         let path = dir.path().join("g.dgl");
         write_dgl_graph(&path, &g).unwrap();
         let back = dglfmt::load_graph(&path).unwrap();
-        assert_eq!(back.ntypes, g.ntypes);
+        assert_eq!(back.ntypes, g.ntypes());
         assert_eq!(back.etypes, ["rev", "clicks", "follows"]);
         assert_eq!(back.num_nodes, vec![3, 4, 2]);
         // Metagraph: out-CSR over node types, data = relation index.
         assert_eq!(back.metagraph.indptr.to_vec(), vec![0, 1, 3, 3]);
         assert_eq!(back.metagraph.indices.to_vec(), vec![1, 0, 1]);
         assert_eq!(back.metagraph.data.to_vec(), vec![0, 1, 2]);
-        for (r, el) in g.edges.iter().enumerate() {
+        for (r, el) in g.edges().iter().enumerate() {
             let (meta, coo) = back.relations[r].coo.as_ref().unwrap();
             let want_meta_rows = if r == 2 { 1 } else { 2 };
             assert_eq!(meta.num_rows, want_meta_rows);
@@ -180,7 +175,7 @@ mod tests {
         assert_eq!(back.node_data[1][0].0, "feat");
         assert_eq!(
             back.node_data[1][0].1.bytes(),
-            g.node_data[1][0].tensor.bytes()
+            g.node_data()[1][0].tensor.bytes()
         );
         assert_eq!(
             back.edge_data[1][0].1.values::<i64>().unwrap().as_ref(),
@@ -190,7 +185,7 @@ mod tests {
 
     #[test]
     fn homogeneous_graph() {
-        let g = Graph {
+        let g = Graph::new(GraphParts {
             ntypes: vec!["_N".into()],
             num_nodes: vec![3],
             etypes: vec![CanonicalEtype::new("_N", "_E", "_N")],
@@ -202,7 +197,8 @@ mod tests {
             edge_data: vec![vec![]],
             hard_negatives: vec![vec![]],
             is_homogeneous: true,
-        };
+        })
+        .expect("consistent graph");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("g.dgl");
         write_dgl_graph(&path, &g).unwrap();
@@ -212,11 +208,10 @@ mod tests {
     }
 
     #[test]
-    fn unknown_node_type_is_an_error() {
-        let mut g = fixture_graph();
-        g.etypes[0].src = "nope".into();
-        let dir = tempfile::tempdir().unwrap();
-        let err = write_dgl_graph(&dir.path().join("g.dgl"), &g).unwrap_err();
+    fn unknown_node_type_cannot_reach_the_writer() {
+        let mut p = fixture_graph().into_parts();
+        p.etypes[0].src = "nope".into();
+        let err = Graph::new(p).unwrap_err();
         assert!(err.to_string().contains("unknown node type"));
     }
 }

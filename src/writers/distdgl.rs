@@ -47,6 +47,7 @@ use crate::format::pt::{self, PtKey, PtObject};
 use crate::graph::CanonicalEtype;
 use crate::graph::Graph;
 use crate::partition::book::RangeIndex;
+use crate::partition::stats::PartContents;
 use crate::partition::Assignment;
 use crate::tensor::{DType, Tensor};
 
@@ -78,28 +79,15 @@ impl DistDglOptions {
     }
 }
 
-/// What one partition holds.
+/// One written partition: what it holds, and what was left out of its feature files.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PartitionStats {
-    /// Inner (owned) nodes per node type.
-    pub inner_nodes: Vec<u64>,
-    /// Inner (owned) edges per edge type; these are all edges stored in the partition.
-    pub inner_edges: Vec<u64>,
-    /// HALO nodes: sources of inner edges owned by other partitions.
-    pub halo_nodes: u64,
+pub struct WrittenPart {
+    /// Inner nodes and edges per type and the HALO count (feeds `partition_stats.json`).
+    pub contents: PartContents,
     /// Feature keys (`"ntype/feat"`, `"src:rel:dst/feat"`) left out of this partition's
     /// feature files because the partition owns no node/edge of that type (DistDGL servers
     /// cannot serve zero-row tensors). Non-empty means the assignment should be fixed.
     pub omitted_features: Vec<String>,
-}
-
-impl PartitionStats {
-    pub fn total_inner_nodes(&self) -> u64 {
-        self.inner_nodes.iter().sum()
-    }
-    pub fn total_inner_edges(&self) -> u64 {
-        self.inner_edges.iter().sum()
-    }
 }
 
 /// The written layout: ID ranges and per-partition contents, for quality reports.
@@ -112,7 +100,7 @@ pub struct PartitionLayout {
     pub node_map: Vec<Vec<[u64; 2]>>,
     /// `edge_map[r][p]` = half-open homogeneous edge-ID range.
     pub edge_map: Vec<Vec<[u64; 2]>>,
-    pub parts: Vec<PartitionStats>,
+    pub parts: Vec<WrittenPart>,
     /// The partition config written (`<out>/<graph_name>.json`).
     pub config_path: PathBuf,
 }
@@ -124,13 +112,13 @@ impl PartitionLayout {
     pub fn total_nodes(&self) -> u64 {
         self.parts
             .iter()
-            .map(PartitionStats::total_inner_nodes)
+            .map(|p| p.contents.total_inner_nodes())
             .sum()
     }
     pub fn total_edges(&self) -> u64 {
         self.parts
             .iter()
-            .map(PartitionStats::total_inner_edges)
+            .map(|p| p.contents.total_inner_edges())
             .sum()
     }
 }
@@ -260,7 +248,7 @@ impl EdgeLayout {
 /// graphs carry no `_TYPE` data and the mapping files hold bare tensors. (GraphStorm's
 /// `is_homogeneous` graphs are exactly these, named `_N` / `_N:_E:_N`.)
 fn dgl_homogeneous(g: &Graph) -> bool {
-    g.ntypes.len() == 1 && g.etypes.len() == 1
+    g.ntypes().len() == 1 && g.etypes().len() == 1
 }
 
 fn check_name(what: &str, name: &str, forbidden: &[char]) -> Result<()> {
@@ -272,102 +260,44 @@ fn check_name(what: &str, name: &str, forbidden: &[char]) -> Result<()> {
     Ok(())
 }
 
-/// Checks everything the writer relies on, so the writing code can index freely.
+/// Checks what a consistent [`Graph`] cannot promise: that DistDGL can represent its names and
+/// the graph name, and that the assignment covers every node with a partition below
+/// `num_parts`. The writing code then indexes freely.
 fn validate(g: &Graph, asg: &Assignment, opts: &DistDglOptions) -> Result<()> {
     let bad = |m: String| Err(Error::Graph(m));
     if asg.num_parts == 0 {
         return bad("the number of partitions must be at least 1".into());
     }
     check_name("graph name", &opts.graph_name, &['/', '\\'])?;
-    let nt = g.ntypes.len();
-    if nt == 0 {
-        return bad("the graph has no node types".into());
+    if asg.node_part.len() != g.ntypes().len() {
+        return bad("the partition assignment needs one entry per node type".into());
     }
-    if g.num_nodes.len() != nt || g.node_data.len() != nt || asg.node_part.len() != nt {
-        return bad(
-            "num_nodes, node_data and the partition assignment need one entry per node type".into(),
-        );
-    }
-    if g.edges.len() != g.etypes.len() || g.edge_data.len() != g.etypes.len() {
-        return bad("edges and edge_data need one entry per edge type".into());
-    }
-    if !g.hard_negatives.is_empty() && g.hard_negatives.len() != g.etypes.len() {
-        return bad("hard_negatives needs one entry per edge type".into());
-    }
-    for (t, name) in g.ntypes.iter().enumerate() {
+    for (t, name) in g.ntypes().iter().enumerate() {
         check_name("node type", name, &['/', ':'])?;
-        if g.num_nodes[t] > u64::from(u32::MAX) + 1 {
-            return bad(format!("node type '{name}' has more than 2^32 nodes"));
-        }
-        if asg.node_part[t].len() as u64 != g.num_nodes[t] {
+        if asg.node_part[t].len() as u64 != g.num_nodes()[t] {
             return bad(format!(
                 "partition assignment of node type '{name}' has {} entries for {} nodes",
                 asg.node_part[t].len(),
-                g.num_nodes[t]
+                g.num_nodes()[t]
             ));
         }
-        if let Some(p) = asg.node_part[t].iter().find(|&&p| p >= asg.num_parts) {
+        if let Some(p) = asg.node_part[t]
+            .par_iter()
+            .find_first(|&&p| p >= asg.num_parts)
+        {
             return bad(format!(
                 "node type '{name}': partition {p} is not below num_parts {}",
                 asg.num_parts
             ));
         }
-        for d in &g.node_data[t] {
+        for d in &g.node_data()[t] {
             check_name("node feature", &d.name, &['/'])?;
-            if d.tensor.rows() as u64 != g.num_nodes[t] || d.tensor.shape.is_empty() {
-                return bad(format!(
-                    "node feature '{name}/{}' has {} rows, expected {}",
-                    d.name,
-                    d.tensor.rows(),
-                    g.num_nodes[t]
-                ));
-            }
         }
     }
-    for (r, et) in g.etypes.iter().enumerate() {
+    for (r, et) in g.etypes().iter().enumerate() {
         check_name("relation", &et.rel, &['/', ':'])?;
-        let key = et.colon_key();
-        let (Some(st), Some(dt)) = (g.ntype_index(&et.src), g.ntype_index(&et.dst)) else {
-            return bad(format!("edge type '{key}' refers to an unknown node type"));
-        };
-        let el = &g.edges[r];
-        if el.src.len() != el.dst.len() {
-            return bad(format!(
-                "edge type '{key}': src and dst lists differ in length"
-            ));
-        }
-        for (ids, t) in [(&el.src, st), (&el.dst, dt)] {
-            if let Some(x) = ids
-                .par_iter()
-                .find_any(|&&x| u64::from(x) >= g.num_nodes[t])
-            {
-                return bad(format!(
-                    "edge type '{key}': node ID {x} is not below {} ({})",
-                    g.num_nodes[t], g.ntypes[t]
-                ));
-            }
-        }
-        for d in &g.edge_data[r] {
+        for d in &g.edge_data()[r] {
             check_name("edge feature", &d.name, &['/'])?;
-            if d.tensor.rows() != el.len() || d.tensor.shape.is_empty() {
-                return bad(format!(
-                    "edge feature '{key}/{}' has {} rows, expected {}",
-                    d.name,
-                    d.tensor.rows(),
-                    el.len()
-                ));
-            }
-        }
-        for hn in g.hard_negatives.get(r).into_iter().flatten() {
-            let Some(d) = g.edge_data[r].iter().find(|d| &d.name == hn) else {
-                return bad(format!("hard-negative feature '{key}/{hn}' does not exist"));
-            };
-            if !matches!(d.tensor.dtype, DType::I32 | DType::I64) {
-                return bad(format!(
-                    "hard-negative feature '{key}/{hn}' must be int32 or int64, not {}",
-                    d.tensor.dtype.name()
-                ));
-            }
         }
     }
     Ok(())
@@ -375,7 +305,7 @@ fn validate(g: &Graph, asg: &Assignment, opts: &DistDglOptions) -> Result<()> {
 
 fn build_node_layout(g: &Graph, asg: &Assignment) -> NodeLayout {
     let num_parts = asg.num_parts as usize;
-    let per_type: Vec<(Vec<u32>, Vec<u32>, Vec<u64>)> = (0..g.ntypes.len())
+    let per_type: Vec<(Vec<u32>, Vec<u32>, Vec<u64>)> = (0..g.ntypes().len())
         .into_par_iter()
         .map(|t| {
             let part = &asg.node_part[t];
@@ -403,10 +333,10 @@ fn build_node_layout(g: &Graph, asg: &Assignment) -> NodeLayout {
         map,
         homo32: Vec::new(),
     };
-    let total: u64 = g.num_nodes.iter().sum();
+    let total: u64 = g.num_nodes().iter().sum();
     if total <= u64::from(u32::MAX) {
         // One lookup per endpoint while writing instead of four.
-        layout.homo32 = (0..g.ntypes.len())
+        layout.homo32 = (0..g.ntypes().len())
             .map(|t| {
                 (0..asg.node_part[t].len())
                     .into_par_iter()
@@ -421,13 +351,11 @@ fn build_node_layout(g: &Graph, asg: &Assignment) -> NodeLayout {
 fn build_edge_layout(g: &Graph, asg: &Assignment) -> EdgeLayout {
     let num_parts = asg.num_parts as usize;
     let per_rel: Vec<(Perm, Vec<u64>)> = g
-        .etypes
+        .edges()
         .par_iter()
-        .zip(g.edges.par_iter())
-        .map(|(et, el)| {
-            // Validated: the destination type exists.
-            let dt = g.ntype_index(&et.dst).unwrap_or(0);
-            let part = &asg.node_part[dt];
+        .enumerate()
+        .map(|(r, el)| {
+            let part = &asg.node_part[g.endpoint_types(r).1];
             group_by_part(el.len(), num_parts, |e| part[el.dst[e] as usize] as usize)
         })
         .collect();
@@ -442,8 +370,9 @@ fn build_edge_layout(g: &Graph, asg: &Assignment) -> EdgeLayout {
 /// (created if missing) and returns the layout. See the module docs for the exact layout.
 ///
 /// # Errors
-/// [`Error::Graph`] when the graph and assignment are inconsistent (unknown types, IDs out of
-/// range, wrong feature row counts, names DistDGL cannot represent); [`Error::Write`] on I/O.
+/// [`Error::Graph`] when the assignment does not fit the graph or a name cannot be
+/// represented in DistDGL (the graph itself is consistent by construction, [`Graph::new`]);
+/// [`Error::Write`] on I/O.
 ///
 /// # Memory
 /// See the module docs: global `O(nodes + edges)` ID arrays, plus per-partition structure
@@ -482,8 +411,8 @@ pub fn write_distdgl(
     std::fs::write(&config_path, json).map_err(|e| Error::write(&config_path, e))?;
 
     Ok(PartitionLayout {
-        ntypes: g.ntypes.clone(),
-        etypes: g.etypes.iter().map(|e| e.colon_key()).collect(),
+        ntypes: g.ntypes().to_vec(),
+        etypes: g.etypes().iter().map(|e| e.colon_key()).collect(),
         node_map: nodes.map,
         edge_map: edges.map,
         parts,
@@ -501,14 +430,14 @@ fn write_mappings(out_dir: &Path, g: &Graph, nodes: &NodeLayout, edges: &EdgeLay
     } else {
         (
             PtObject::Dict(
-                g.ntypes
+                g.ntypes()
                     .iter()
                     .zip(&nodes.order)
                     .map(|(t, o)| (PtKey::Str(t), ArraySource::ids(Ids::U32(o))))
                     .collect(),
             ),
             PtObject::Dict(
-                g.etypes
+                g.etypes()
                     .iter()
                     .zip(&edges.order)
                     .map(|(e, o)| {
@@ -544,20 +473,20 @@ fn partition_json(
         num_parts,
         halo_hops: Some(1),
         node_map: g
-            .ntypes
+            .ntypes()
             .iter()
             .cloned()
             .zip(nodes.map.iter().cloned())
             .collect(),
         edge_map: g
-            .etypes
+            .etypes()
             .iter()
             .map(CanonicalEtype::colon_key)
             .zip(edges.map.iter().cloned())
             .collect(),
-        ntypes: g.ntypes.iter().cloned().zip(0..).collect(),
+        ntypes: g.ntypes().iter().cloned().zip(0..).collect(),
         etypes: g
-            .etypes
+            .etypes()
             .iter()
             .map(CanonicalEtype::colon_key)
             .zip(0..)
@@ -665,20 +594,11 @@ impl<'a> PartEdges<'a> {
         nend: u64,
     ) -> Self {
         let mut rel_start = vec![0usize];
-        for r in 0..g.etypes.len() {
+        for r in 0..g.etypes().len() {
             let n = (edges.pstart[r][p + 1] - edges.pstart[r][p]) as usize;
             rel_start.push(rel_start[r] + n);
         }
-        let types = g
-            .etypes
-            .iter()
-            .map(|et| {
-                (
-                    g.ntype_index(&et.src).unwrap_or(0),
-                    g.ntype_index(&et.dst).unwrap_or(0),
-                )
-            })
-            .collect();
+        let types = (0..g.etypes().len()).map(|r| g.endpoint_types(r)).collect();
         let mut pe = PartEdges {
             g,
             asg,
@@ -712,7 +632,7 @@ impl<'a> PartEdges<'a> {
             let r = self.rel_start.partition_point(|&s| s <= i) - 1;
             let stop = end.min(self.rel_start[r + 1]);
             let (st, dt) = self.types[r];
-            let el = &self.g.edges[r];
+            let el = &self.g.edges()[r];
             let rows = self
                 .edges
                 .part_rows(r, self.p)
@@ -897,9 +817,9 @@ fn write_partition(
     nodes: &NodeLayout,
     edges: &EdgeLayout,
     opts: &DistDglOptions,
-) -> Result<PartitionStats> {
+) -> Result<WrittenPart> {
     let num_parts = asg.num_parts as usize;
-    let nt = g.ntypes.len();
+    let nt = g.ntypes().len();
     let hetero = !dgl_homogeneous(g);
     let dir = out_dir.join(format!("part{p}"));
     std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
@@ -908,7 +828,7 @@ fn write_partition(
     let nend = nodes.map[nt - 1][p][1];
     let n_inner = (nend - nstart) as usize;
     let estart = edges.map.first().map_or(0, |m| m[p][0]);
-    let inner_edges: Vec<u64> = (0..g.etypes.len())
+    let inner_edges: Vec<u64> = (0..g.etypes().len())
         .map(|r| edges.pstart[r][p + 1] - edges.pstart[r][p])
         .collect();
     let n_edges: usize = inner_edges.iter().sum::<u64>() as usize;
@@ -1031,9 +951,9 @@ fn write_partition(
             // node_feat.dgl
             let mut omitted = Vec::new();
             let mut nfeat = Vec::new();
-            for (t, name) in g.ntypes.iter().enumerate() {
+            for (t, name) in g.ntypes().iter().enumerate() {
                 let rows = nodes.part_rows(t, p);
-                for d in &g.node_data[t] {
+                for d in &g.node_data()[t] {
                     push_feature(
                         &mut nfeat,
                         &mut omitted,
@@ -1047,14 +967,14 @@ fn write_partition(
 
             // edge_feat.dgl; hard negatives are converted per partition slice.
             let mut converted: Vec<(String, Tensor)> = Vec::new();
-            for (r, et) in g.etypes.iter().enumerate() {
-                let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
+            for (r, et) in g.etypes().iter().enumerate() {
+                let hns = &g.hard_negatives()[r];
                 if hns.is_empty() {
                     continue;
                 }
-                let dt = g.ntype_index(&et.dst).unwrap_or(0);
+                let dt = g.endpoint_types(r).1;
                 let rows: Vec<usize> = edges.part_rows(r, p).iter().map(|e| e as usize).collect();
-                for d in g.edge_data[r].iter().filter(|d| hns.contains(&d.name)) {
+                for d in g.edge_data()[r].iter().filter(|d| hns.contains(&d.name)) {
                     let key = format!("{}/{}", et.colon_key(), d.name);
                     let t = remap_hard_negatives(
                         &d.tensor.gather_rows(&rows),
@@ -1065,9 +985,9 @@ fn write_partition(
                 }
             }
             let mut efeat = Vec::new();
-            for (r, et) in g.etypes.iter().enumerate() {
-                let hns = g.hard_negatives.get(r).map(Vec::as_slice).unwrap_or(&[]);
-                for d in &g.edge_data[r] {
+            for (r, et) in g.etypes().iter().enumerate() {
+                let hns = &g.hard_negatives()[r];
+                for d in &g.edge_data()[r] {
                     let key = format!("{}/{}", et.colon_key(), d.name);
                     let a = if hns.contains(&d.name) {
                         match converted.iter().find(|(k, _)| *k == key) {
@@ -1084,7 +1004,7 @@ fn write_partition(
 
             if opts.write_orig_ids {
                 let onids: Vec<NamedArray> = g
-                    .ntypes
+                    .ntypes()
                     .iter()
                     .enumerate()
                     .map(|(t, n)| {
@@ -1096,7 +1016,7 @@ fn write_partition(
                     .collect();
                 dglfmt::save_tensor_dict(&dir.join("orig_nids.dgl"), &onids)?;
                 let oeids: Vec<NamedArray> = g
-                    .etypes
+                    .etypes()
                     .iter()
                     .enumerate()
                     .map(|(r, e)| {
@@ -1113,10 +1033,12 @@ fn write_partition(
     let inner_nodes = (0..nt)
         .map(|t| nodes.pstart[t][p + 1] - nodes.pstart[t][p])
         .collect();
-    Ok(PartitionStats {
-        inner_nodes,
-        inner_edges,
-        halo_nodes,
+    Ok(WrittenPart {
+        contents: PartContents {
+            inner_nodes,
+            inner_edges,
+            halo_nodes,
+        },
         omitted_features: omitted,
     })
 }
@@ -1132,7 +1054,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::graph::{CanonicalEtype, EdgeList, NamedTensor};
+    use crate::graph::{CanonicalEtype, EdgeList, GraphParts, NamedTensor};
     use serde_json::{json, Value};
 
     /// item(4), user(5); user-clicks->item, user-follows->user, item-rev->user.
@@ -1170,7 +1092,7 @@ mod tests {
                     .collect(),
             ),
         };
-        Graph {
+        Graph::new(GraphParts {
             ntypes: vec!["item".into(), "user".into()],
             num_nodes: vec![4, 5],
             etypes: etypes.iter().map(|e| e.0.clone()).collect(),
@@ -1188,14 +1110,15 @@ mod tests {
             edge_data: vec![vec![weight(0)], vec![weight(1), hn], vec![]],
             hard_negatives: vec![vec![], vec!["hard_neg".into()], vec![]],
             is_homogeneous: false,
-        }
+        })
+        .expect("consistent graph")
     }
 
     fn homo_graph() -> Graph {
         let n = 7u32;
         let src: Vec<u32> = (0..12).map(|i| (i * 5 + 1) % n).collect();
         let dst: Vec<u32> = (0..12).map(|i| (i * 3) % n).collect();
-        Graph {
+        Graph::new(GraphParts {
             ntypes: vec!["_N".into()],
             num_nodes: vec![u64::from(n)],
             etypes: vec![CanonicalEtype::new("_N", "_E", "_N")],
@@ -1210,12 +1133,13 @@ mod tests {
             }]],
             hard_negatives: vec![vec![]],
             is_homogeneous: true,
-        }
+        })
+        .expect("consistent graph")
     }
 
     fn assign(g: &Graph, num_parts: u32) -> Assignment {
         let node_part = g
-            .num_nodes
+            .num_nodes()
             .iter()
             .enumerate()
             .map(|(t, &n)| {
@@ -1246,7 +1170,7 @@ mod tests {
     /// Checks the §3 invariants and the mapping round trip on a written directory.
     fn check_output(dir: &Path, g: &Graph, asg: &Assignment, layout: &PartitionLayout) {
         let num_parts = asg.num_parts as usize;
-        let (nt, ne) = (g.ntypes.len(), g.etypes.len());
+        let (nt, ne) = (g.ntypes().len(), g.etypes().len());
         let hetero = !dgl_homogeneous(g);
         // Contiguous, partition-major type-minor ranges covering everything once.
         let mut off = 0;
@@ -1273,7 +1197,7 @@ mod tests {
         for (t, m) in nmap.iter().enumerate() {
             let mut s = m.clone();
             s.sort_unstable();
-            assert_eq!(s, (0..g.num_nodes[t] as i64).collect::<Vec<_>>());
+            assert_eq!(s, (0..g.num_nodes()[t] as i64).collect::<Vec<_>>());
             // Shuffled order = stable sort by partition.
             let part = &asg.node_part[t];
             let parts: Vec<u32> = m.iter().map(|&i| part[i as usize]).collect();
@@ -1316,7 +1240,7 @@ mod tests {
             let nid = i64s(nd["_ID"]);
             let inner = nd["inner_node"].values::<u8>().unwrap();
             let nstart = layout.node_map[0][p][0] as i64;
-            let n_inner = layout.parts[p].total_inner_nodes() as usize;
+            let n_inner = layout.parts[p].contents.total_inner_nodes() as usize;
             // Inner first, _ID = start + i; HALO sorted, outside the range.
             for (i, &x) in nid.iter().enumerate() {
                 assert_eq!(inner[i], u8::from(i < n_inner));
@@ -1327,7 +1251,10 @@ mod tests {
                 }
             }
             assert!(nid[n_inner..].windows(2).all(|w| w[0] < w[1]));
-            assert_eq!(layout.parts[p].halo_nodes as usize, nid.len() - n_inner);
+            assert_eq!(
+                layout.parts[p].contents.halo_nodes as usize,
+                nid.len() - n_inner
+            );
             if hetero {
                 let ty: Vec<i32> = nd["_TYPE"]
                     .bytes()
@@ -1368,18 +1295,18 @@ mod tests {
                 assert!(!seen_edges[0][e as usize]);
                 seen_edges[0][e as usize] = true;
                 let (s, d) = (nid[coo_row[j] as usize], nid[coo_col[j] as usize]);
-                let et = &g.etypes[r];
+                let et = &g.etypes()[r];
                 let (st, dt) = (
                     g.ntype_index(&et.src).unwrap(),
                     g.ntype_index(&et.dst).unwrap(),
                 );
                 assert_eq!(
                     homo_to_orig[s as usize],
-                    (st, i64::from(g.edges[r].src[orig_e]))
+                    (st, i64::from(g.edges()[r].src[orig_e]))
                 );
                 assert_eq!(
                     homo_to_orig[d as usize],
-                    (dt, i64::from(g.edges[r].dst[orig_e]))
+                    (dt, i64::from(g.edges()[r].dst[orig_e]))
                 );
                 // dst-owned
                 assert!((coo_col[j] as usize) < n_inner);
@@ -1408,8 +1335,8 @@ mod tests {
             }
             let expected_nf: usize = (0..nt)
                 .map(|t| {
-                    if layout.parts[p].inner_nodes[t] > 0 {
-                        g.node_data[t].len()
+                    if layout.parts[p].contents.inner_nodes[t] > 0 {
+                        g.node_data()[t].len()
                     } else {
                         0
                     }
@@ -1419,8 +1346,12 @@ mod tests {
             let ef = dglfmt::load_tensor_dict(&pd.join("edge_feat.dgl")).unwrap();
             for (key, t) in &ef {
                 let (ty, f) = key.split_once('/').unwrap();
-                let r = g.etypes.iter().position(|e| e.colon_key() == ty).unwrap();
-                let src = &g.edge_data[r].iter().find(|d| d.name == f).unwrap().tensor;
+                let r = g.etypes().iter().position(|e| e.colon_key() == ty).unwrap();
+                let src = &g.edge_data()[r]
+                    .iter()
+                    .find(|d| d.name == f)
+                    .unwrap()
+                    .tensor;
                 let before: u64 = (0..p)
                     .map(|q| layout.edge_map[r][q][1] - layout.edge_map[r][q][0])
                     .sum();
@@ -1428,8 +1359,8 @@ mod tests {
                     .map(|k| emap[r][before as usize + k] as usize)
                     .collect();
                 let want = src.gather_rows(&idx);
-                if g.hard_negatives[r].iter().any(|h| h == f) {
-                    let dt = g.ntype_index(&g.etypes[r].dst).unwrap();
+                if g.hard_negatives()[r].iter().any(|h| h == f) {
+                    let dt = g.ntype_index(&g.etypes()[r].dst).unwrap();
                     let got = i64s(t);
                     for (x, y) in i64s(&want).into_iter().zip(got) {
                         if x < 0 {
@@ -1448,7 +1379,7 @@ mod tests {
         let cfg: Value =
             serde_json::from_str(&std::fs::read_to_string(&layout.config_path).unwrap()).unwrap();
         assert_eq!(cfg["num_parts"], json!(num_parts));
-        for (t, name) in g.ntypes.iter().enumerate() {
+        for (t, name) in g.ntypes().iter().enumerate() {
             assert_eq!(cfg["node_map"][name], json!(layout.node_map[t]));
         }
     }
@@ -1481,7 +1412,7 @@ mod tests {
     fn one_partition_is_identity() {
         let g = hetero_graph();
         let dir = tempfile::tempdir().unwrap();
-        let asg = Assignment::single(&g.num_nodes);
+        let asg = Assignment::single(g.num_nodes());
         let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "None")).unwrap();
         for m in pt_tensors(&dir.path().join("node_mapping.pt"))
             .iter()
@@ -1490,17 +1421,17 @@ mod tests {
             assert_eq!(*m, (0..m.len() as i64).collect::<Vec<_>>());
         }
         assert_eq!(layout.node_map, vec![vec![[0, 4]], vec![[4, 9]]]);
-        assert_eq!(layout.parts[0].halo_nodes, 0);
+        assert_eq!(layout.parts[0].contents.halo_nodes, 0);
         let nf = dglfmt::load_tensor_dict(&dir.path().join("part0/node_feat.dgl")).unwrap();
         assert_eq!(nf[1].0, "user/feat");
-        assert_eq!(nf[1].1.bytes(), g.node_data[1][0].tensor.bytes());
+        assert_eq!(nf[1].1.bytes(), g.node_data()[1][0].tensor.bytes());
     }
 
     #[test]
     fn json_matches_python_layout() {
         let g = hetero_graph();
         let dir = tempfile::tempdir().unwrap();
-        let asg = Assignment::single(&g.num_nodes);
+        let asg = Assignment::single(g.num_nodes());
         let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "metis")).unwrap();
         let text = std::fs::read_to_string(&layout.config_path).unwrap();
         // Generated with Python: json.dump({...same dict...}, f, indent=4)
@@ -1599,16 +1530,35 @@ mod tests {
         asg.node_part[1][0] = 5;
         let err = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap_err();
         assert!(err.to_string().contains("partition 5"), "{err}");
-        let mut g2 = hetero_graph();
-        g2.edges[0].dst[0] = 99;
-        let err = write_distdgl(dir.path(), &g2, &assign(&g2, 2), &opts_csc("toy", "random"))
-            .unwrap_err();
+        let mut p2 = hetero_graph().into_parts();
+        p2.edges[0].dst[0] = 99;
+        let err = Graph::new(p2).unwrap_err();
         assert!(err.to_string().contains("node ID 99"), "{err}");
-        let mut g3 = hetero_graph();
-        g3.ntypes[0] = "it/em".into();
+        let mut p3 = hetero_graph().into_parts();
+        p3.ntypes[0] = "it/em".into();
+        for et in &mut p3.etypes {
+            for end in [&mut et.src, &mut et.dst] {
+                if end == "item" {
+                    *end = "it/em".into();
+                }
+            }
+        }
+        let g3 = Graph::new(p3).unwrap();
         let err = write_distdgl(dir.path(), &g3, &assign(&g3, 2), &opts_csc("toy", "random"))
             .unwrap_err();
         assert!(err.to_string().contains("it/em"), "{err}");
+    }
+
+    /// The contents the writer counts are the ones `partition_stats.json` reports: the hand-
+    /// counted fixture of `partition::stats`.
+    #[test]
+    fn counts_the_hand_checked_contents() {
+        let (g, asg, want) = crate::partition::stats::tests::fixture_with_contents();
+        let dir = tempfile::tempdir().unwrap();
+        let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("toy", "random")).unwrap();
+        let got: Vec<PartContents> = layout.parts.iter().map(|p| p.contents.clone()).collect();
+        assert_eq!(got, want);
+        check_output(dir.path(), &g, &asg, &layout);
     }
 
     #[test]
@@ -1620,7 +1570,7 @@ mod tests {
         };
         let dir = tempfile::tempdir().unwrap();
         let layout = write_distdgl(dir.path(), &g, &asg, &opts_csc("homo", "random")).unwrap();
-        assert_eq!(layout.parts[1].total_inner_nodes(), 0);
+        assert_eq!(layout.parts[1].contents.total_inner_nodes(), 0);
         assert_eq!(layout.parts[1].omitted_features, ["_N/feat", "_N:_E:_N/ew"]);
         assert!(layout.parts[0].omitted_features.is_empty());
         assert!(

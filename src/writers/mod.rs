@@ -15,4 +15,4 @@ pub mod distdgl;
 mod sample_output;
 
 pub use dgl::write_dgl_graph;
-pub use distdgl::{write_distdgl, DistDglOptions, PartitionLayout, PartitionStats};
+pub use distdgl::{write_distdgl, DistDglOptions, PartitionLayout, WrittenPart};

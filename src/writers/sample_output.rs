@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::format::array::{ArraySource, Ids};
 use crate::format::pt::{self, PtKey, PtObject};
-use crate::graph::{CanonicalEtype, EdgeList, Graph, NamedTensor};
+use crate::graph::{CanonicalEtype, EdgeList, Graph, GraphParts, NamedTensor};
 use crate::partition::Assignment;
 use crate::tensor::{DType, Tensor};
 use crate::writers::{write_dgl_graph, write_distdgl, DistDglOptions};
@@ -60,16 +60,16 @@ fn source_json(g: &Graph) -> Value {
         }
         Value::Object(m)
     };
-    let ekeys: Vec<String> = g.etypes.iter().map(|e| e.colon_key()).collect();
+    let ekeys: Vec<String> = g.etypes().iter().map(|e| e.colon_key()).collect();
     json!({
-        "ntypes": g.ntypes,
-        "num_nodes": g.num_nodes,
-        "etypes": g.etypes.iter().map(|e| [&e.src, &e.rel, &e.dst]).collect::<Vec<_>>(),
-        "edges": g.edges.iter().map(|e| [&e.src, &e.dst]).collect::<Vec<_>>(),
-        "node_data": data(&g.ntypes, &g.node_data),
-        "edge_data": data(&ekeys, &g.edge_data),
-        "hard_negatives": g.hard_negatives,
-        "is_homogeneous": g.is_homogeneous,
+        "ntypes": g.ntypes(),
+        "num_nodes": g.num_nodes(),
+        "etypes": g.etypes().iter().map(|e| [&e.src, &e.rel, &e.dst]).collect::<Vec<_>>(),
+        "edges": g.edges().iter().map(|e| [&e.src, &e.dst]).collect::<Vec<_>>(),
+        "node_data": data(g.ntypes(), g.node_data()),
+        "edge_data": data(&ekeys, g.edge_data()),
+        "hard_negatives": g.hard_negatives(),
+        "is_homogeneous": g.is_homogeneous(),
     })
 }
 
@@ -109,7 +109,7 @@ fn hetero(rng: &mut ChaCha8Rng) -> Graph {
             }
         })
         .collect();
-    Graph {
+    Graph::new(GraphParts {
         ntypes: vec!["item".into(), "user".into(), "zzz".into()],
         num_nodes: vec![30, 50, 3],
         etypes,
@@ -147,11 +147,12 @@ fn hetero(rng: &mut ChaCha8Rng) -> Graph {
         ],
         hard_negatives: vec![vec![], vec![], vec!["hard_neg".into()]],
         is_homogeneous: false,
-    }
+    })
+    .expect("consistent graph")
 }
 
 fn homogeneous(rng: &mut ChaCha8Rng) -> Graph {
-    Graph {
+    Graph::new(GraphParts {
         ntypes: vec!["_N".into()],
         num_nodes: vec![60],
         etypes: vec![CanonicalEtype::new("_N", "_E", "_N")],
@@ -166,13 +167,14 @@ fn homogeneous(rng: &mut ChaCha8Rng) -> Graph {
         )]],
         hard_negatives: vec![vec![]],
         is_homogeneous: true,
-    }
+    })
+    .expect("consistent graph")
 }
 
 /// Random assignment that puts at least one node of every type with data in every partition.
 fn assignment(rng: &mut ChaCha8Rng, g: &Graph, num_parts: u32) -> Assignment {
     let node_part = g
-        .num_nodes
+        .num_nodes()
         .iter()
         .map(|&n| {
             (0..n)

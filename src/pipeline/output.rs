@@ -1,0 +1,227 @@
+//! The output stage: a built [`Graph`] → partition assignment → writers (DistDGL partitions,
+//! the DGL file) → side files (runtime config, label statistics, `raw_id_mappings/`,
+//! `partition_stats.json`).
+//!
+//! It takes its own [`OutputOptions`] and the side data as [`SideFiles`], never the construct
+//! options or the construct stage's types, so any producer of a `Graph` (the construct
+//! pipeline today, a `partition` command over chunked input later) shares it.
+//!
+//! # Memory
+//! The partition assignment (`4 B` per node), METIS's CSR while partitioning (see
+//! [`crate::partition::csr`]) and the writers' own buffers (see [`crate::writers::distdgl`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::{json, Value};
+
+use super::TypeLabelStats;
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::idmap::IdMap;
+use crate::partition::{Assignment, MetisReport};
+use crate::progress::Progress;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Dgl,
+    DistDgl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PartMethod {
+    Metis,
+    Random,
+}
+
+impl PartMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            PartMethod::Metis => "metis",
+            PartMethod::Random => "random",
+        }
+    }
+}
+
+/// Resolved options of the output stage.
+#[derive(Clone, Debug)]
+pub struct OutputOptions {
+    /// `<graph_name>.json` / `<graph_name>.dgl` and `graph_name` in the partition config.
+    pub graph_name: String,
+    pub formats: Vec<OutputFormat>,
+    /// `--num-parts` (≥ 1).
+    pub num_parts: u32,
+    pub part_method: PartMethod,
+    /// Seed of the random partitioner and of METIS.
+    pub seed: u64,
+    /// Where the runtime config goes; `None`: `data_transform_new.json` in the output folder.
+    pub output_conf_file: Option<PathBuf>,
+}
+
+/// The side outputs that come with a graph; `None` leaves the file out.
+#[derive(Clone, Copy, Debug)]
+pub struct SideFiles<'a> {
+    /// Runtime config (input config + learned state), written first like GraphStorm.
+    pub runtime_config: Option<&'a Value>,
+    /// `node_label_stats.json`.
+    pub node_label_stats: Option<&'a TypeLabelStats>,
+    /// `edge_label_stats.json`.
+    pub edge_label_stats: Option<&'a TypeLabelStats>,
+    /// ID map per node type name: `raw_id_mappings/` for every non-identity map.
+    pub id_maps: &'a BTreeMap<String, IdMap>,
+}
+
+fn write_json(path: &Path, v: &Value) -> Result<()> {
+    crate::format::partition_json::save_python_json(path, v)
+}
+
+fn stats_json(stats: &TypeLabelStats) -> Value {
+    let mut top = serde_json::Map::new();
+    for (ty, labels) in stats {
+        let mut m = serde_json::Map::new();
+        for (label, counts) in labels {
+            let info: serde_json::Map<String, Value> = counts
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            m.insert(
+                label.clone(),
+                json!({"stats_type": "frequency_cnt", "info": info}),
+            );
+        }
+        top.insert(ty.clone(), Value::Object(m));
+    }
+    Value::Object(top)
+}
+
+/// Writes `raw_id_mappings/<ntype>/part-NNNNN.parquet` (`orig`, `new`) for every non-identity map.
+fn write_raw_id_mappings(dir: &Path, id_maps: &BTreeMap<String, IdMap>) -> Result<()> {
+    id_maps
+        .par_iter()
+        .filter(|(_, m)| m.has_mapping())
+        .try_for_each(|(t, m)| {
+            let orig = m.orig_column().expect("non-identity map");
+            crate::format::raw_id_map::save_raw_id_map(&dir.join("raw_id_mappings").join(t), &orig)
+        })
+}
+
+/// Partitions (DistDGL) and writes every output file into `dir` (the staging folder).
+pub fn write(
+    g: &Graph,
+    side: &SideFiles<'_>,
+    opts: &OutputOptions,
+    progress: &Progress,
+    dir: &Path,
+) -> Result<()> {
+    if let Some(conf) = side.runtime_config {
+        let conf_path = opts
+            .output_conf_file
+            .clone()
+            .unwrap_or_else(|| dir.join("data_transform_new.json"));
+        write_json(&conf_path, conf)?;
+    }
+
+    if opts.formats.contains(&OutputFormat::DistDgl) {
+        let (asg, metis_report) = assign(g, opts, progress)?;
+        let t = Instant::now();
+        let layout = crate::writers::distdgl::write_distdgl(
+            dir,
+            g,
+            &asg,
+            &crate::writers::distdgl::DistDglOptions::new(
+                opts.graph_name.clone(),
+                opts.part_method.name(),
+            ),
+        )?;
+        progress.record(
+            "write partitions",
+            g.total_edges(),
+            "edges",
+            t.elapsed().as_secs_f64(),
+        );
+        if opts.num_parts > 1 {
+            let contents: Vec<_> = layout.parts.into_iter().map(|p| p.contents).collect();
+            let stats = crate::partition::stats::partition_report(g, &asg, &contents);
+            let path = dir.join("partition_stats.json");
+            let mut v = serde_json::to_value(&stats).map_err(|e| Error::Other(e.to_string()))?;
+            v["part_method"] = json!(opts.part_method.name());
+            if let Some(r) = &metis_report {
+                v["metis"] = serde_json::to_value(r).map_err(|e| Error::Other(e.to_string()))?;
+            }
+            write_json(&path, &v)?;
+            log::info!(
+                "partition quality:\n{}",
+                crate::partition::stats::render_table(&stats)
+            );
+        }
+    }
+    if opts.formats.contains(&OutputFormat::Dgl) {
+        let t = Instant::now();
+        crate::writers::dgl::write_dgl_graph(&dir.join(format!("{}.dgl", opts.graph_name)), g)?;
+        progress.record(
+            "write DGL graph",
+            g.total_edges(),
+            "edges",
+            t.elapsed().as_secs_f64(),
+        );
+    }
+    let t = Instant::now();
+    if let Some(s) = side.node_label_stats {
+        write_json(&dir.join("node_label_stats.json"), &stats_json(s))?;
+    }
+    if let Some(s) = side.edge_label_stats {
+        write_json(&dir.join("edge_label_stats.json"), &stats_json(s))?;
+    }
+    write_raw_id_mappings(dir, side.id_maps)?;
+    progress.record(
+        "write id mappings",
+        g.total_nodes(),
+        "nodes",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// Node → partition assignment for `--num-parts`.
+pub fn assign(
+    g: &Graph,
+    opts: &OutputOptions,
+    progress: &Progress,
+) -> Result<(Assignment, Option<MetisReport>)> {
+    if opts.num_parts == 1 {
+        return Ok((Assignment::single(g.num_nodes()), None));
+    }
+    let t = Instant::now();
+    let (asg, report) = match opts.part_method {
+        PartMethod::Random => (
+            crate::partition::random::random_partition(g, opts.num_parts, opts.seed),
+            None,
+        ),
+        PartMethod::Metis => {
+            let (asg, report) =
+                crate::partition::metis::metis_partition(g, opts.num_parts, opts.seed)?;
+            progress.record(
+                "  symmetric CSR",
+                report.num_undirected_edges,
+                "edges",
+                report.csr_seconds,
+            );
+            progress.record(
+                "  METIS k-way",
+                report.num_vertices,
+                "nodes",
+                report.metis_seconds,
+            );
+            (asg, Some(report))
+        }
+    };
+    progress.record(
+        &format!("partition ({})", opts.part_method.name()),
+        g.total_nodes(),
+        "nodes",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok((asg, report))
+}
