@@ -105,6 +105,7 @@ fn output_conf_file_folder_is_checked_before_any_work() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    common::read_back(&out_dir);
     assert!(rt.is_file());
 }
 

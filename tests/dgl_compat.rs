@@ -6,6 +6,8 @@
 //! The Python env (torch 2.2.1 + dgl 2.1.0) is created once by `tests/dgl/setup_env.sh` and
 //! cached in `$GRAPHPREP_DGL_VENV` (default `~/.cache/graphprep-dgl-venv`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -69,6 +71,7 @@ fn construct_and_check(sample: &str, graph: &str, args: &[&str], check_args: &[&
         "DGL check failed for graphprep {args:?}:\n{text}"
     );
     assert!(text.contains("check_output: OK"), "{text}");
+    common::read_back(&out_dir);
     eprintln!(
         "{sample} {args:?}: {}",
         text.lines()

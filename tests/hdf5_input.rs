@@ -115,6 +115,7 @@ fn hdf5_feature_block_aligned_with_csv_ids() {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
+    common::read_back(&out);
 
     let nf = load_tensor_dict(&out.join("part0/node_feat.dgl")).unwrap();
     let get = |k: &str| {

@@ -28,6 +28,7 @@ fn assert_spill_equivalent(sample: &str, extra: &[&str]) {
     std::fs::create_dir(&ws).unwrap();
     let a = run(&conf, &mem, extra);
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    common::read_back(&mem);
     let mut args = extra.to_vec();
     let ws_arg = ws.to_str().unwrap();
     args.extend([

@@ -4,6 +4,8 @@
 //! from `part0/node_feat.dgl`. Expected ids are those of `transformers`' fast tokenizer for
 //! the same `tokenizer.json` (see `src/features/tokenize.rs`).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -72,6 +74,7 @@ const IDS: [[i64; 6]; 5] = [
 ];
 
 fn check_output(out: &Path) {
+    common::read_back(out);
     let tensors = load_tensor_dict(&out.join("part0/node_feat.dgl")).unwrap();
     let get = |name: &str| {
         &tensors

@@ -26,6 +26,12 @@ pub struct PartFiles {
     pub part_graph: String,
 }
 
+impl PartFiles {
+    fn to_value(&self) -> Value {
+        json!({"node_feats": self.node_feats, "edge_feats": self.edge_feats, "part_graph": self.part_graph})
+    }
+}
+
 /// A `[start, end)` range of homogeneous IDs.
 pub type IdRange = [u64; 2];
 
@@ -512,11 +518,5 @@ mod tests {
             python_json(&json!({"é": "x😀"})),
             "{\n    \"\\u00e9\": \"x\\ud83d\\ude00\"\n}"
         );
-    }
-}
-
-impl PartFiles {
-    fn to_value(&self) -> Value {
-        json!({"node_feats": self.node_feats, "edge_feats": self.edge_feats, "part_graph": self.part_graph})
     }
 }

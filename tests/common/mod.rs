@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests that read graphprep's output back per raw ID:
-//! run the binary, read `raw_id_mappings/<ntype>/*.parquet` and `part0/*_feat.dgl`.
+//! run the binary, read `raw_id_mappings/<ntype>/*.parquet` and `part0/*_feat.dgl`, and
+//! [`read_back`], which every test that produces an output runs on it: the output must open
+//! through `dataset::distdgl` (the reader every consuming command uses) and read completely.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -41,6 +43,51 @@ pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
         "graphprep {conf:?} {extra:?} failed: {}",
         String::from_utf8_lossy(&st.stderr)
     );
+    read_back(out);
+}
+
+/// Reads a finished output back completely: every DistDGL partition through
+/// `dataset::distdgl` (book, graph, CSC, every feature byte, ID mappings, raw ID maps) and
+/// every single-file DGL graph through `format::dgl`. Panics with the reader's error.
+pub fn read_back(out: &Path) {
+    let has_config = std::fs::read_dir(out).unwrap().flatten().any(|e| {
+        let p = e.path();
+        p.extension().is_some_and(|x| x == "json")
+            && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("\"node_map\""))
+    });
+    if has_config {
+        let o = graphprep::dataset::distdgl::open(out).unwrap_or_else(|e| panic!("{e}"));
+        let nmap = o.node_mapping().unwrap_or_else(|e| panic!("{e}"));
+        let emap = o.edge_mapping().unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            nmap.is_some() && emap.is_some(),
+            "ID mappings missing in {out:?}"
+        );
+        for t in o.ntypes() {
+            if let Some(m) = o.raw_id_map(t).unwrap_or_else(|e| panic!("{e}")) {
+                m.rows_by_new().unwrap();
+            }
+        }
+        let (mut inner_nodes, mut inner_edges) = (0, 0);
+        for p in 0..o.num_parts() {
+            let part = o.partition(p).unwrap_or_else(|e| panic!("{e}"));
+            let csc = part.csc().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(csc.nnz(), part.num_edges());
+            inner_nodes += part.num_inner_nodes;
+            inner_edges += part.num_inner_edges;
+            for (_, _, t) in part.all_node_feats().chain(part.all_edge_feats()) {
+                let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
+            }
+        }
+        assert_eq!(inner_nodes, o.book.nodes.total());
+        assert_eq!(inner_edges, o.book.edges.total());
+    }
+    for e in std::fs::read_dir(out).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "dgl") {
+            graphprep::format::dgl::load_graph(&p).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }
 
 /// Every file under `dir` (relative path → bytes).
