@@ -158,6 +158,18 @@ fn parse_npy(buf: &Arc<SharedBuf>) -> ParseResult<Tensor> {
 }
 
 /// Parses `.npy` bytes (copied once into a shared buffer).
+///
+/// ```
+/// use graphprep::format::{array::ArraySource, npy};
+///
+/// let labels = [3i64, 1, 4];
+/// let mut bytes = Vec::new();
+/// npy::write_npy(&mut bytes, &ArraySource::slice(&labels)).unwrap();
+/// assert_eq!(bytes.len(), 128 + 24); // numpy's 128-byte header, then the data
+/// let t = npy::read_npy(&bytes).unwrap();
+/// assert_eq!((t.shape.as_slice(), t.get::<i64>(2)), (&[3][..], Some(4)));
+/// assert!(npy::read_npy(&bytes[..100]).is_err());
+/// ```
 pub fn read_npy(bytes: &[u8]) -> ParseResult<Tensor> {
     parse_npy(&Arc::new(SharedBuf::Heap(bytes.to_vec())))
 }

@@ -105,6 +105,22 @@ impl PartitionConfig {
     }
 
     /// Parses a config from its JSON value; errors name the key (`node_map.user[1]`).
+    ///
+    /// ```
+    /// use graphprep::format::partition_json::PartitionConfig;
+    ///
+    /// let v = serde_json::json!({
+    ///     "graph_name": "g", "num_nodes": 3, "num_edges": 1, "num_parts": 1,
+    ///     "node_map": {"_N": [[0, 3]]}, "edge_map": {"_N:_E:_N": [[0, 1]]},
+    ///     "part-0": {"node_feats": "part0/node_feat.dgl", "edge_feats": "part0/edge_feat.dgl",
+    ///                "part_graph": "part0/graph.dgl"}});
+    /// let c = PartitionConfig::from_value(&v).unwrap();
+    /// assert_eq!(c.node_ranges(), vec![vec![[0, 3]]]);
+    /// let mut bad = v.clone();
+    /// bad["num_nodes"] = 4.into();
+    /// let e = PartitionConfig::from_value(&bad).unwrap_err();
+    /// assert!(e.contains("node_map: ranges cover 3 IDs, the config says 4"), "{e}");
+    /// ```
     pub fn from_value(v: &Value) -> std::result::Result<PartitionConfig, String> {
         let root = v
             .as_object()
