@@ -737,7 +737,7 @@ impl<'a> Reader<'a> {
     }
 
     fn strings(&mut self, what: &str) -> ParseResult<Vec<String>> {
-        let n = self.c.count(8, what)?;
+        let n = self.c.count(8, &format!("{what} count"))?;
         (0..n).map(|_| self.str(what)).collect()
     }
 }

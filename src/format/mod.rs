@@ -176,7 +176,7 @@ impl<'a> ByteCursor<'a> {
                 Ok(r)
             }
             None => Err(self.err(format!(
-                "truncated: {what} needs {n} bytes, {} left",
+                "{what} needs {n} bytes, {} left: the file is truncated or corrupted",
                 self.remaining()
             ))),
         }
@@ -218,7 +218,7 @@ impl<'a> ByteCursor<'a> {
             return Err(FormatError::new(
                 at,
                 format!(
-                    "implausible {what} {n}: only {} bytes follow",
+                    "implausible {what} {n}: only {} bytes follow; the file is truncated or corrupted",
                     self.remaining()
                 ),
             ));
