@@ -102,36 +102,31 @@ fn raw_graph(dir: &Path) -> RawGraph {
             );
             *slot = Some((e.type_id, c));
         }
-        for (t, name, x) in part.all_node_feats() {
-            let ty = &o.ntypes()[t];
+        let node_feats = part.all_node_feats().map(|(t, n, x)| (true, t, n, x));
+        let edge_feats = part.all_edge_feats().map(|(r, n, x)| (false, r, n, x));
+        for (is_node, t, name, x) in node_feats.chain(edge_feats) {
+            let (ty, ranges, map) = if is_node {
+                (o.ntypes()[t].clone(), &o.book.nodes, &nmap)
+            } else {
+                (o.etypes()[t].colon_key(), &o.book.edges, &emap)
+            };
             if name.ends_with("_mask") {
                 let set = (0..x.rows())
                     .filter(|&k| row(x, k).2.iter().any(|&b| b != 0))
                     .count();
-                *g.mask_sizes.entry((ty.clone(), name.into())).or_default() += set as u64;
+                *g.mask_sizes.entry((ty, name.into())).or_default() += set as u64;
                 continue;
             }
             for k in 0..x.rows() {
-                let per_type = o.book.nodes.first_per_type(t, p) + k as u64;
-                let c = nmap[t].get::<i64>(per_type as usize).unwrap();
-                let raw = raws[t][c as usize].clone();
-                g.data.insert((ty.clone(), name.into(), raw), row(x, k));
-            }
-        }
-        for (r, name, x) in part.all_edge_feats() {
-            let key = o.etypes()[r].colon_key();
-            if name.ends_with("_mask") {
-                let set = (0..x.rows())
-                    .filter(|&k| row(x, k).2.iter().any(|&b| b != 0))
-                    .count();
-                *g.mask_sizes.entry((key, name.into())).or_default() += set as u64;
-                continue;
-            }
-            for k in 0..x.rows() {
-                let per_type = o.book.edges.first_per_type(r, p) + k as u64;
-                let c = emap[r].get::<i64>(per_type as usize).unwrap();
-                g.data
-                    .insert((key.clone(), name.into(), c.to_string()), row(x, k));
+                let per_type = ranges.first_per_type(t, p) + k as u64;
+                let c = map[t].get::<i64>(per_type as usize).unwrap();
+                // nodes are keyed by raw ID, edges by construction edge ID
+                let id = if is_node {
+                    raws[t][c as usize].clone()
+                } else {
+                    c.to_string()
+                };
+                g.data.insert((ty.clone(), name.into(), id), row(x, k));
             }
         }
         // structures build on every partition
@@ -149,22 +144,11 @@ fn fixture(name: &str) -> PathBuf {
 fn graphprep_output(sample: &str, graph: &str, flags: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let st = common::construct_cmd(
-        &common::repo()
-            .join("sample_data")
-            .join(sample)
-            .join("config.json"),
-        &out,
-    )
-    .args(["--graph-name", graph, "--quiet"])
-    .args(flags)
-    .output()
-    .unwrap();
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    let conf = common::repo()
+        .join("sample_data")
+        .join(sample)
+        .join("config.json");
+    common::construct_named(&conf, &out, graph, flags);
     (tmp, out)
 }
 

@@ -33,15 +33,8 @@ fn outputs() -> &'static Vec<PathBuf> {
             ],
         );
         let homo = tmp.path().join("homo");
-        let st = common::construct_cmd(&common::repo().join("sample_data/homo/config.json"), &homo)
-            .args(["--graph-name", "homo", "--quiet"])
-            .output()
-            .unwrap();
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
+        let conf = common::repo().join("sample_data/homo/config.json");
+        common::construct_named(&conf, &homo, "homo", &[]);
         (tmp, vec![shop, homo])
     })
     .1
@@ -65,6 +58,11 @@ fn files() -> Vec<(PathBuf, PathBuf)> {
     v
 }
 
+/// Reads every byte of a tensor.
+fn touch(t: &graphprep::tensor::Tensor) {
+    let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
+}
+
 /// Parses `bytes` as the format its name says; touches every array so lazy views are read.
 fn read_as(name: &Path, bytes: &[u8]) -> bool {
     let n = name.to_string_lossy();
@@ -77,9 +75,7 @@ fn read_as(name: &Path, bytes: &[u8]) -> bool {
                     }
                 }
                 for list in g.node_data.iter().chain(&g.edge_data) {
-                    for (_, t) in list {
-                        let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
-                    }
+                    list.iter().for_each(|(_, t)| touch(t));
                 }
                 true
             }
@@ -91,9 +87,7 @@ fn read_as(name: &Path, bytes: &[u8]) -> bool {
     } else if n.ends_with(".dgl") {
         match dgl::read_tensor_dict(bytes) {
             Ok(list) => {
-                for (_, t) in &list {
-                    let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
-                }
+                list.iter().for_each(|(_, t)| touch(t));
                 true
             }
             Err(e) => {
@@ -104,13 +98,11 @@ fn read_as(name: &Path, bytes: &[u8]) -> bool {
     } else if n.ends_with(".pt") {
         match pt::read_pt(bytes) {
             Ok(pt::PtContent::Tensor(t)) => {
-                let _ = t.bytes().len();
+                touch(&t);
                 true
             }
             Ok(pt::PtContent::Dict(d)) => {
-                for (_, t) in &d {
-                    let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
-                }
+                d.iter().for_each(|(_, t)| touch(t));
                 true
             }
             Err(e) => {
@@ -149,9 +141,9 @@ fn open_corrupted(out: &Path, rel: &Path, bytes: &[u8]) {
         for j in 0..part.num_edges() {
             let _ = (part.src().get(j), part.dst().get(j), part.global_eid(j));
         }
-        for (_, _, t) in part.all_node_feats().chain(part.all_edge_feats()) {
-            let _: u64 = t.bytes().iter().map(|&b| u64::from(b)).sum();
-        }
+        part.all_node_feats()
+            .chain(part.all_edge_feats())
+            .for_each(|(_, _, t)| touch(t));
     }
 }
 

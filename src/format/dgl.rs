@@ -1023,6 +1023,24 @@ mod tests {
         assert_eq!(got, want);
     }
 
+    /// A 3-node, one-relation partition-style graph over `src -> dst`, without data.
+    fn homogeneous<'a>(src: &'a [i64], dst: &'a [i64], formats: Formats) -> GraphRef<'a> {
+        GraphRef {
+            ntypes: vec!["_N"],
+            num_nodes: vec![3],
+            relations: vec![RelationRef {
+                name: "_E",
+                src_type: 0,
+                dst_type: 0,
+                src: Ids::I64(src),
+                dst: Ids::I64(dst),
+            }],
+            node_data: vec![vec![]],
+            edge_data: vec![vec![]],
+            formats,
+        }
+    }
+
     /// The annotated 5183-byte example of spec §6.7. The fixture was produced by the spec's
     /// reference writer (`distdgl_ref/dglfmt.py`) and loads with `dgl.load_graphs`.
     #[test]
@@ -1034,26 +1052,15 @@ mod tests {
         let inner = [1u8, 1, 1];
         let eid = [0i64, 1];
         let einner = [1u8, 1];
-        let g = GraphRef {
-            ntypes: vec!["_N"],
-            num_nodes: vec![3],
-            relations: vec![RelationRef {
-                name: "_E",
-                src_type: 0,
-                dst_type: 0,
-                src: Ids::I64(&src),
-                dst: Ids::I64(&dst),
-            }],
-            node_data: vec![vec![
-                NamedArray::new("_ID", ArraySource::slice(&nid)),
-                NamedArray::new("inner_node", ArraySource::slice(&inner)),
-            ]],
-            edge_data: vec![vec![
-                NamedArray::new("_ID", ArraySource::slice(&eid)),
-                NamedArray::new("inner_edge", ArraySource::slice(&einner)),
-            ]],
-            formats: Formats::COO,
-        };
+        let mut g = homogeneous(&src, &dst, Formats::COO);
+        g.node_data = vec![vec![
+            NamedArray::new("_ID", ArraySource::slice(&nid)),
+            NamedArray::new("inner_node", ArraySource::slice(&inner)),
+        ]];
+        g.edge_data = vec![vec![
+            NamedArray::new("_ID", ArraySource::slice(&eid)),
+            NamedArray::new("inner_edge", ArraySource::slice(&einner)),
+        ]];
         let mut out = Vec::new();
         write_graph(&mut out, &g).unwrap();
         assert_eq!(out.len(), 0x143F);
@@ -1094,24 +1101,15 @@ mod tests {
         // dst 2 has in-edges 0 (from 1), 2 (from 0) and 3 (from 1): listed in that order.
         let src = [1i64, 2, 0, 1];
         let dst = [2i64, 0, 2, 2];
-        let g = GraphRef {
-            ntypes: vec!["_N"],
-            num_nodes: vec![3],
-            relations: vec![RelationRef {
-                name: "_E",
-                src_type: 0,
-                dst_type: 0,
-                src: Ids::I64(&src),
-                dst: Ids::I64(&dst),
-            }],
-            node_data: vec![vec![]],
-            edge_data: vec![vec![]],
-            formats: Formats {
+        let g = homogeneous(
+            &src,
+            &dst,
+            Formats {
                 coo: true,
                 csr: true,
                 csc: true,
             },
-        };
+        );
         let mut out = Vec::new();
         write_graph(&mut out, &g).unwrap();
         let back = read_graph(&out).unwrap();
@@ -1131,20 +1129,7 @@ mod tests {
     fn out_of_range_endpoint_is_an_error() {
         let src = [0i64, 5];
         let dst = [1i64, 1];
-        let g = GraphRef {
-            ntypes: vec!["_N"],
-            num_nodes: vec![3],
-            relations: vec![RelationRef {
-                name: "_E",
-                src_type: 0,
-                dst_type: 0,
-                src: Ids::I64(&src),
-                dst: Ids::I64(&dst),
-            }],
-            node_data: vec![vec![]],
-            edge_data: vec![vec![]],
-            formats: Formats::COO,
-        };
+        let g = homogeneous(&src, &dst, Formats::COO);
         let err = write_graph(&mut Vec::new(), &g).unwrap_err();
         assert!(err.to_string().contains("out of range"), "{err}");
     }

@@ -30,11 +30,16 @@ pub fn construct_cmd(conf: &Path, out: &Path) -> Command {
     c
 }
 
-/// Runs `graphprep construct` (1 partition unless `extra` says otherwise); panics with its
-/// stderr on failure.
+/// Runs `graphprep construct` with graph name `shop` (1 partition unless `extra` says
+/// otherwise) and reads the output back; panics with its stderr on failure.
 pub fn construct(conf: &Path, out: &Path, extra: &[&str]) {
+    construct_named(conf, out, "shop", extra)
+}
+
+/// [`construct`] with another graph name.
+pub fn construct_named(conf: &Path, out: &Path, graph: &str, extra: &[&str]) {
     let st = construct_cmd(conf, out)
-        .args(["--graph-name", "shop", "--quiet"])
+        .args(["--graph-name", graph, "--quiet"])
         .args(extra)
         .output()
         .unwrap();
