@@ -347,9 +347,7 @@ impl DistDglOutput {
     /// `node_mapping.pt`: per node type (type-ID order), shuffled per-type ID → construction
     /// ID. `None` when the file is absent (GraphStorm then falls back to `orig_nids.dgl`).
     pub fn node_mapping(&self) -> Result<Option<Vec<Tensor>>> {
-        self.mapping("node_mapping.pt", &self.ntypes.clone(), |t| {
-            self.num_nodes(t)
-        })
+        self.mapping("node_mapping.pt", &self.ntypes, |t| self.num_nodes(t))
     }
 
     /// `edge_mapping.pt`: per edge type, shuffled per-type ID → construction ID.
