@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 mod common;
 
 const LOCK: &str = ".graphprep.lock";
-const MANIFEST: &str = ".graphprep-manifest.json";
+const MANIFEST: &str = ".graphprep-manifest";
 
 fn conf() -> PathBuf {
     common::repo().join("sample_data/shop/config.json")
@@ -353,6 +353,7 @@ fn read_only_output_dir_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ro");
     let Some(m) = Mount::tmpfs(&dir, "size=1m") else {
+        read_only_by_permissions(tmp.path());
         return;
     };
     let out = dir.join("out");
@@ -377,4 +378,24 @@ fn read_only_output_dir_is_a_clear_error() {
         stderr(&o)
     );
     m.remount("rw");
+}
+
+/// Where no tmpfs can be mounted: a folder without write permission (meaningless as root,
+/// who bypasses permissions).
+fn read_only_by_permissions(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        eprintln!("SKIPPED: root ignores folder permissions and no read-only mount is possible");
+        return;
+    }
+    let out = root.join("perm");
+    run_ok(&out, "1");
+    let before = snapshot(&out);
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o555)).unwrap();
+    let o = run(&out, "2");
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("must be writable"), "{}", stderr(&o));
+    assert_same(&snapshot(&out), &before, "read-only dir");
 }

@@ -3,7 +3,7 @@
 //! half-written graph where a finished one is expected.
 //!
 //! # Replacing an earlier output
-//! A run records the top-level entries it wrote in `<output-dir>/.graphprep-manifest.json`
+//! A run records the top-level entries it wrote in `<output-dir>/.graphprep-manifest`
 //! ([`MANIFEST_FILE`]). [`Staging::commit`] replaces the previous graphprep output as a whole:
 //! 1. it writes a pending manifest (`"complete": false`) listing the previous entries and the
 //!    new ones, so a run killed from here on leaves a manifest the next run cleans up after;
@@ -29,8 +29,9 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 
-/// The manifest of the entries graphprep wrote into an output dir.
-pub const MANIFEST_FILE: &str = ".graphprep-manifest.json";
+/// The manifest of the entries graphprep wrote into an output dir (JSON, but without a `.json`
+/// extension, so tools that look for the partition config among `*.json` never see it).
+pub const MANIFEST_FILE: &str = ".graphprep-manifest";
 
 /// Top-level side files of an output (never a graph's entry point).
 const SIDE_FILES: [&str; 4] = [
