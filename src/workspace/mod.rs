@@ -24,6 +24,7 @@ pub mod spill;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde_json::{json, Value};
 
@@ -47,6 +48,10 @@ pub struct Staging {
     out: PathBuf,
     tmp: PathBuf,
     created_out: bool,
+    /// The staging folder's creation time (file-system clock): an entry modified since was
+    /// written during this run (say `--output-conf-file` inside the output dir) and is never
+    /// removed as stale.
+    started: Option<SystemTime>,
     done: bool,
 }
 
@@ -60,10 +65,12 @@ impl Staging {
             fs::remove_dir_all(&tmp).map_err(|e| Error::write(&tmp, e))?;
         }
         fs::create_dir(&tmp).map_err(|e| Error::write(&tmp, e))?;
+        let started = fs::metadata(&tmp).and_then(|m| m.modified()).ok();
         Ok(Staging {
             out: out.to_path_buf(),
             tmp,
             created_out,
+            started,
             done: false,
         })
     }
@@ -108,7 +115,15 @@ impl Staging {
         self.write_manifest(&all, false)?;
         // 2. Stale entries and the entry points about to be replaced.
         for name in prev.difference(&names) {
-            remove_entry(&self.out.join(name))?;
+            let path = self.out.join(name);
+            if self.written_during_run(&path) {
+                log::info!(
+                    "keeping {}: written during this run, no longer part of the graphprep output",
+                    path.display()
+                );
+                continue;
+            }
+            remove_entry(&path)?;
         }
         for (r, name) in &new {
             if *r == Rank::EntryPoint {
@@ -126,6 +141,11 @@ impl Staging {
         fs::remove_dir(&self.tmp).map_err(|e| Error::write(&self.tmp, e))?;
         self.done = true;
         Ok(())
+    }
+
+    fn written_during_run(&self, path: &Path) -> bool {
+        let modified = fs::symlink_metadata(path).and_then(|m| m.modified()).ok();
+        matches!((modified, self.started), (Some(m), Some(s)) if m >= s)
     }
 
     /// Writes the manifest atomically (into the staging folder, then renamed into place).
@@ -315,6 +335,8 @@ mod tests {
         fs::write(s.path().join("partition_stats.json"), "old").unwrap();
         s.commit().unwrap();
         fs::write(out.join("notes.txt"), "mine").unwrap();
+        // File-system timestamps are coarse: the next run starts a clock tick later.
+        std::thread::sleep(std::time::Duration::from_millis(20));
 
         let s = Staging::create(out).unwrap();
         fs::create_dir(s.path().join("part0")).unwrap();
@@ -328,6 +350,26 @@ mod tests {
         assert_eq!(
             m.entries.into_iter().collect::<Vec<_>>(),
             ["h.json", "part0"]
+        );
+    }
+
+    #[test]
+    fn entries_written_during_the_run_are_kept() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path();
+        let s = Staging::create(out).unwrap();
+        fs::write(s.path().join("data_transform_new.json"), "old").unwrap();
+        fs::write(s.path().join("g.json"), "old").unwrap();
+        s.commit().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let s = Staging::create(out).unwrap();
+        // --output-conf-file <out>/data_transform_new.json: written in place, not staged.
+        fs::write(out.join("data_transform_new.json"), "new").unwrap();
+        fs::write(s.path().join("g.json"), "new").unwrap();
+        s.commit().unwrap();
+        assert_eq!(
+            fs::read(out.join("data_transform_new.json")).unwrap(),
+            b"new"
         );
     }
 
