@@ -34,7 +34,9 @@ pub struct ConstructArgs {
     #[arg(long, value_name = "FILE")]
     pub conf_file: PathBuf,
     /// Output directory (created if missing; the result is assembled in a temporary folder
-    /// inside it and moved into place only when everything succeeded).
+    /// inside it and moved into place only when everything succeeded, replacing the previous
+    /// graphprep output there as a whole; other files are left alone). Locked for the run:
+    /// a second run into it fails at once.
     #[arg(long, value_name = "DIR")]
     pub output_dir: PathBuf,
     /// Graph name: after removing leading digits and mapping '-' to '_', a valid identifier.

@@ -34,8 +34,24 @@ mod edges;
 pub mod output;
 
 pub use blocks::decode_inputs;
-pub use construct::construct;
 pub use output::{OutputFormat, OutputOptions, PartMethod};
+
+/// Runs the whole pipeline for a loaded `plan` while holding the output dir's lock
+/// ([`crate::workspace::lock`]): a second run into the same dir fails at once, leftovers of
+/// interrupted runs are removed first, and the new output replaces the previous graphprep
+/// output as a whole ([`crate::workspace::Staging::commit`]). On error nothing is left in the
+/// output directory.
+pub fn construct(
+    plan: &crate::config::plan::Plan,
+    opts: &ConstructOptions,
+    progress: &crate::progress::Progress,
+) -> crate::error::Result<Summary> {
+    let _lock = crate::workspace::lock::OutputLock::acquire(&opts.output_dir)?;
+    if let Some(ws) = &opts.workspace {
+        crate::workspace::spill::clean_stale(ws);
+    }
+    construct::construct(plan, opts, progress)
+}
 
 /// Resolved options of one `construct` run (the CLI has checked them: `--output-conf-file`'s
 /// folder exists, `num_parts` ≥ 1, a valid graph name).

@@ -178,6 +178,40 @@ impl Drop for Store {
     }
 }
 
+/// Removes `graphprep-spill-<pid>` folders of runs that are gone from an explicit
+/// `--ext-mem-workspace` (shared by runs into other output dirs, so only folders whose pid is
+/// not alive), reporting each one.
+pub fn clean_stale(workspace: &Path) {
+    let Ok(rd) = fs::read_dir(workspace) else {
+        return;
+    };
+    let own = std::process::id();
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("graphprep-spill-"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == own || crate::workspace::lock::pid_alive(pid) {
+            continue;
+        }
+        let p = e.path();
+        match fs::remove_dir_all(&p) {
+            Ok(()) => log::warn!(
+                "removed {}: left behind by an interrupted graphprep run",
+                p.display()
+            ),
+            Err(err) => log::warn!(
+                "{} was left behind by an interrupted graphprep run and cannot be removed: {err}",
+                p.display()
+            ),
+        }
+    }
+}
+
 /// The first error in block order (so the reported error does not depend on scheduling).
 fn first_error(results: Vec<Result<()>>) -> Result<()> {
     results.into_iter().collect()
