@@ -272,3 +272,83 @@ fn tokenize_hf_single_column_list_without_feature_name() {
         assert_eq!(t[&format!("_N/{name}")].shape, vec![2, 6], "{name}");
     }
 }
+
+fn one_csv_node_type(d: &Path, node_csv: &str, features: Value) -> std::path::PathBuf {
+    std::fs::write(d.join("n.csv"), node_csv).unwrap();
+    std::fs::write(d.join("e.csv"), "src,dst\na,b\n").unwrap();
+    write_conf(
+        d,
+        &json!({"version": "gconstruct-v0.1",
+            "nodes": [{"node_type": "n", "format": {"name": "csv", "separator": ","},
+                       "files": ["n.csv"], "node_id_col": "id", "features": features}],
+            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv", "separator": ","},
+                       "files": ["e.csv"], "source_id_col": "src", "dest_id_col": "dst"}]}),
+    )
+}
+
+// Checked against GraphStorm 0.5.1 (pandas): a UTF-8 byte-order mark and CRLF line ends are
+// not part of the header or the values, and quoted fields may hold the separator and
+// newlines. Pinned so a reader change cannot regress them.
+#[test]
+fn csv_bom_crlf_and_quoted_fields_read_as_graphstorm_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let conf = one_csv_node_type(
+        d,
+        "\u{feff}id,x,t\r\na,1.5,\"p,q\"\r\nb,2.5,\"line1\nline2\"\r\n",
+        json!([{"feature_col": "x"},
+               {"feature_col": "t", "transform": {"name": "to_categorical"}}]),
+    );
+    let out = d.join("out");
+    let o = run(&conf, &out, &[]);
+    assert_ok(&o, &out);
+    let idx = common::id_index(&out, "_N", 2);
+    assert_eq!(idx.len(), 2, "IDs without BOM or \\r: {idx:?}");
+    let t = common::part0(&out, "node_feat.dgl");
+    let x = common::rows_f64(&t["_N/x"]);
+    assert_eq!((x[idx["s:a"]][0], x[idx["s:b"]][0]), (1.5, 2.5));
+    // Categories sorted as strings: "line1\nline2" < "p,q".
+    let c = common::rows_f64(&t["_N/t"]);
+    assert_eq!(
+        (c[idx["s:a"]].clone(), c[idx["s:b"]].clone()),
+        (vec![0.0, 1.0], vec![1.0, 0.0])
+    );
+}
+
+// Non-UTF-8 bytes in a CSV: GraphStorm (pandas) fails with a UnicodeDecodeError; graphprep
+// must fail cleanly too, naming the file and line.
+#[test]
+fn csv_non_utf8_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let conf = one_csv_node_type(d, "id,x\na\u{0},1\n", json!([{"feature_col": "x"}]));
+    let mut bytes = std::fs::read(d.join("n.csv")).unwrap();
+    let i = bytes.iter().position(|&b| b == 0).unwrap();
+    bytes[i] = 0xff;
+    std::fs::write(d.join("n.csv"), bytes).unwrap();
+    let o = run(&conf, &d.join("out"), &[]);
+    assert_fails_with(&o, "n.csv");
+    assert!(stderr(&o).contains("UTF-8"), "{}", stderr(&o));
+}
+
+// Bug: a file without a header (0 bytes) was reported as "column 'id' not found; the file
+// has columns: ." — now the message says the file is empty. (pandas: EmptyDataError.)
+#[test]
+fn empty_file_without_header_is_named_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let conf = one_csv_node_type(d, "", json!([]));
+    let o = run(&conf, &d.join("out"), &[]);
+    assert_fails_with(&o, "the file is empty");
+}
+
+// An all-empty CSV feature column (every cell empty) was reported as "got strings (e.g. \"\")";
+// now the message says every value is empty.
+#[test]
+fn all_empty_csv_feature_column_is_named_empty() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let conf = one_csv_node_type(d, "id,x\na,\nb,\n", json!([{"feature_col": "x"}]));
+    let o = run(&conf, &d.join("out"), &[]);
+    assert_fails_with(&o, "every value of the column is empty");
+}

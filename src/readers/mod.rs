@@ -85,6 +85,15 @@ fn open(path: &Path) -> Result<File> {
 }
 
 fn missing_column(path: &Path, name: &str, schema: &Schema) -> Error {
+    if schema.fields().is_empty() {
+        return Error::input(
+            path,
+            format!(
+                "column '{name}' not found: the file is empty (no header row or no columns); \
+                 remove it from the config or write its columns"
+            ),
+        );
+    }
     let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     Error::input(
         path,
