@@ -84,7 +84,7 @@ fn drop_csv_column(text: &str, k: usize, blank: bool) -> String {
         let kept: Vec<&str> = cells
             .iter()
             .enumerate()
-            .filter(|(i, _)| !(*i == k && !blank))
+            .filter(|(i, _)| *i != k || blank)
             .map(|(i, c)| if blank && i == k && row > 0 { "" } else { *c })
             .collect();
         out.push_str(&kept.join(","));
