@@ -352,3 +352,35 @@ fn all_empty_csv_feature_column_is_named_empty() {
     let o = run(&conf, &d.join("out"), &[]);
     assert_fails_with(&o, "every value of the column is empty");
 }
+
+// A node type whose every file has no rows (GraphStorm crashes on empty node files) and that
+// no edge references: the graph is built with zero nodes of that type, and reads back.
+#[test]
+fn node_type_with_only_empty_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    parquet_nodes(d);
+    std::fs::write(d.join("m.csv"), "id,f\n").unwrap();
+    write_parquet(
+        &d.join("m.parquet"),
+        vec![("id", nulls(0)), ("f", nulls(0))],
+    );
+    std::fs::write(d.join("r.csv"), "src,dst\na,b\nb,c\n").unwrap();
+    let conf = json!({"version": "gconstruct-v0.1",
+        "nodes": [{"node_type": "n", "format": {"name": "parquet"},
+                   "files": ["nodes.parquet"], "node_id_col": "id"},
+                  {"node_type": "m", "format": {"name": "csv", "separator": ","},
+                   "files": ["m.csv"], "node_id_col": "id",
+                   "features": [{"feature_col": "f"}]},
+                  {"node_type": "k", "format": {"name": "parquet"},
+                   "files": ["m.parquet"], "node_id_col": "id"}],
+        "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv", "separator": ","},
+                   "files": ["r.csv"], "source_id_col": "src", "dest_id_col": "dst"}]});
+    let out = d.join("out");
+    let o = run(&write_conf(d, &conf), &out, &[]);
+    assert_ok(&o, &out);
+    let g: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("g.json")).unwrap()).unwrap();
+    assert_eq!(g["num_nodes"].as_u64(), Some(3), "{g}");
+    assert_eq!(num_edges(&out), 2);
+}
