@@ -1,5 +1,6 @@
-//! Property test: damaged copies of `sample_data/shop` (one input file truncated, byte-flipped
-//! or missing a column; CSV, Parquet and JSON lines) go through `graphprep construct`, which
+//! Property test: damaged copies of `sample_data/shop` and `sample_data/shop_transforms` (one
+//! input file truncated, byte-flipped, missing or blanking a column, or without rows; CSV,
+//! Parquet and JSON lines) go through `graphprep construct`, which
 //! must either succeed or exit 1 with an `error:` message: never panic (exit 101), die of a
 //! signal or hang (killed after [`TIMEOUT`]).
 
@@ -19,17 +20,24 @@ use proptest::prelude::*;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The sample's input files (relative to its folder).
+/// The samples' input files (relative to `sample_data`): the first [`SHOP_INPUTS`] are
+/// `shop`'s, all of them are `shop_transforms`'s.
 const INPUTS: &[&str] = &[
-    "buys.csv",
-    "follows.csv",
-    "users/user-0.csv",
-    "users/user-1.csv",
-    "items.parquet",
-    "sold_at.parquet",
-    "stores.json",
-    "tagged.json",
+    "shop/buys.csv",
+    "shop/follows.csv",
+    "shop/users/user-0.csv",
+    "shop/users/user-1.csv",
+    "shop/items.parquet",
+    "shop/sold_at.parquet",
+    "shop/stores.json",
+    "shop/tagged.json",
+    "shop_transforms/stores.json",
+    "shop_transforms/views.csv",
 ];
+const SHOP_INPUTS: usize = 8;
+
+/// The samples' configs.
+const CONFIGS: &[&str] = &["shop/config.json", "shop_transforms/config.json"];
 
 #[derive(Clone, Debug)]
 enum Damage {
@@ -230,14 +238,16 @@ fn construct(conf: &Path, out: &Path) -> (Option<i32>, String) {
     (status.code(), stderr)
 }
 
-fn check(file: usize, d: &Damage) -> Result<(), TestCaseError> {
+fn check(conf: usize, file: usize, d: &Damage) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("shop");
-    copy_dir(&common::repo().join("sample_data/shop"), &data);
+    let data = tmp.path().join("sample_data");
+    for s in ["shop", "shop_transforms"] {
+        copy_dir(&common::repo().join("sample_data").join(s), &data.join(s));
+    }
     let target: PathBuf = data.join(INPUTS[file]);
     apply(&target, d);
-    let (code, stderr) = construct(&data.join("config.json"), &tmp.path().join("out"));
-    let what = format!("{} damaged by {d:?}", INPUTS[file]);
+    let (code, stderr) = construct(&data.join(CONFIGS[conf]), &tmp.path().join("out"));
+    let what = format!("{} with {} damaged by {d:?}", CONFIGS[conf], INPUTS[file]);
     if std::env::var_os("INPUT_FUZZ_VERBOSE").is_some() {
         let last = stderr.lines().last().unwrap_or("");
         eprintln!("{what}: exit {code:?} {last}");
@@ -274,12 +284,18 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
     #[test]
-    fn damaged_inputs_fail_cleanly(file in 0..INPUTS.len(), d in damage()) {
-        check(file, &d)?;
+    fn damaged_inputs_fail_cleanly(
+        (conf, file) in (0..CONFIGS.len()).prop_flat_map(|c| {
+            (Just(c), 0..if c == 0 { SHOP_INPUTS } else { INPUTS.len() })
+        }),
+        d in damage(),
+    ) {
+        check(conf, file, &d)?;
     }
 }
 
-/// Each damage kind once on each file (the property test samples; this always covers all).
+/// Each damage kind once on each file of `shop_transforms` (the property test samples; this
+/// always covers all).
 #[test]
 fn every_file_every_damage_kind() {
     for file in 0..INPUTS.len() {
@@ -294,7 +310,7 @@ fn every_file_every_damage_kind() {
             Damage::BlankColumn(2),
             Damage::NoRows,
         ] {
-            check(file, &d).unwrap();
+            check(1, file, &d).unwrap();
         }
     }
 }

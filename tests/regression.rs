@@ -384,3 +384,27 @@ fn node_type_with_only_empty_files() {
     assert_eq!(g["num_nodes"].as_u64(), Some(3), "{g}");
     assert_eq!(num_edges(&out), 2);
 }
+
+// A JSON lines file starting with a UTF-8 byte-order mark: GraphStorm fails ("Unexpected
+// UTF-8 BOM"); graphprep fails too, and says why. CRLF line ends are fine in both.
+#[test]
+fn json_lines_bom_is_a_clear_error_crlf_is_fine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("e.csv"), "src,dst\na,b\n").unwrap();
+    let conf = write_conf(
+        d,
+        &json!({"version": "gconstruct-v0.1",
+            "nodes": [{"node_type": "n", "format": {"name": "json"}, "files": ["n.json"],
+                       "node_id_col": "id", "features": [{"feature_col": "x"}]}],
+            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv", "separator": ","},
+                       "files": ["e.csv"], "source_id_col": "src", "dest_id_col": "dst"}]}),
+    );
+    let lines = "{\"id\": \"a\", \"x\": 1}\r\n{\"id\": \"b\", \"x\": 2}\r\n";
+    std::fs::write(d.join("n.json"), lines).unwrap();
+    let out = d.join("out");
+    assert_ok(&run(&conf, &out, &[]), &out);
+    std::fs::write(d.join("n.json"), format!("\u{feff}{lines}")).unwrap();
+    let o = run(&conf, &d.join("out2"), &[]);
+    assert_fails_with(&o, "byte-order mark");
+}
