@@ -1469,3 +1469,14 @@ fn invalid_fixture_configs_fail_with_expected_path() {
     }
     assert!(n > 0);
 }
+
+#[test]
+fn feature_name_required_for_one_column_list_without_tokenizer() {
+    // Only tokenize_hf names its own outputs; a one-column list of another transform has
+    // no name to default to (GraphStorm crashes on the unhashable list).
+    assert_err(
+        err_with(feature(json!({"feature_col": ["a"]}))),
+        "nodes[0].features[0]",
+        "`feature_name` is required",
+    );
+}

@@ -549,6 +549,9 @@ fn resolve_feature(
             ))
         }
         Some(n) => n,
+        // tokenize_hf names its outputs itself (`input_ids`, `attention_mask`,
+        // `token_type_ids`), so GraphStorm accepts a one-column list without a name.
+        None if is_list && tname == "tokenize_hf" && columns.len() == 1 => columns[0].clone(),
         None if is_list => {
             return Err(Error::config(
                 fp,

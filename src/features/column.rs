@@ -227,8 +227,16 @@ fn view<'a>(arr: &'a ArrayRef, sep: Option<&'a str>, loc: &Loc<'_>) -> Result<Vi
             }),
             None => {
                 let s = StrCol::new(arr.as_ref()).expect("string");
-                let row = (0..arr.len()).find(|&i| s.get(i).is_some()).unwrap_or(0);
-                let sample = s.get(row).unwrap_or("");
+                let found = (0..arr.len()).find(|&i| s.get(i).is_some());
+                if found.is_none() {
+                    return Err(loc.err(
+                        0,
+                        "every value of the column is empty; the feature has to be integers \
+                         or floats",
+                    ));
+                }
+                let row = found.unwrap_or(0);
+                let sample = found.and_then(|i| s.get(i)).unwrap_or("");
                 Err(loc.err(
                     row,
                     format!(

@@ -47,6 +47,7 @@ mod column;
 mod fast;
 mod hard_negative;
 mod numeric;
+pub(crate) use numeric::f16_from_f64;
 mod rank_gauss;
 mod tokenize;
 

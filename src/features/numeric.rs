@@ -44,8 +44,60 @@ impl OutElem for f64 {
 }
 impl OutElem for half::f16 {
     fn from_f64(x: f64) -> Self {
-        half::f16::from_f64(x)
+        f16_from_f64(x)
     }
+}
+
+/// `numpy.float16(x)` for a float64 `x`: rounded once, to nearest with ties to even, from the
+/// float64 bits (overflow → ±inf, NaN keeps its top payload bits as numpy does).
+///
+/// `half::f16::from_f64` rounds through float32 on CPUs with F16C, and rounding twice is off
+/// by one unit in the last place whenever the float32 value lands exactly halfway between two
+/// float16 values (e.g. 1.0288085800147668 → 1.029296875 instead of numpy's 1.0283203125), and
+/// can overflow to inf just below 65520.
+pub(crate) fn f16_from_f64(x: f64) -> half::f16 {
+    let bits = x.to_bits();
+    let sign = ((bits >> 48) & 0x8000) as u16;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let man = bits & 0x000f_ffff_ffff_ffff;
+    if exp == 0x7ff {
+        if man == 0 {
+            return half::f16::from_bits(sign | 0x7c00);
+        }
+        let mut h = 0x7c00u16 + (man >> 42) as u16;
+        if h == 0x7c00 {
+            h += 1;
+        }
+        return half::f16::from_bits(sign | h);
+    }
+    let e = exp - 1023;
+    if e > 15 {
+        return half::f16::from_bits(sign | 0x7c00);
+    }
+    // Rounds `v >> shift` to nearest, ties to even (a carry may reach the exponent: correct,
+    // up to inf).
+    let round = |v: u64, shift: u32| -> u16 {
+        let q = v >> shift;
+        let rem = v & ((1u64 << shift) - 1);
+        let half = 1u64 << (shift - 1);
+        let up = rem > half || (rem == half && q & 1 == 1);
+        (q + up as u64) as u16
+    };
+    if e >= -14 {
+        // Biased float16 exponent above the 52 mantissa bits; keep the top 10 of those.
+        return half::f16::from_bits(sign | round((((e + 15) as u64) << 52) | man, 42));
+    }
+    if exp == 0 {
+        // float64 subnormals are far below float16's smallest subnormal.
+        return half::f16::from_bits(sign);
+    }
+    // float16 subnormal: value / 2^-24 = sig >> (28 - e), with e ≤ -15 so the shift is ≥ 43.
+    let shift = (28 - e) as u32;
+    if shift >= 54 {
+        // Below half the smallest subnormal (sig < 2^53).
+        return half::f16::from_bits(sign);
+    }
+    half::f16::from_bits(sign | round(man | (1u64 << 52), shift))
 }
 impl OutElem for i8 {
     fn from_f64(x: f64) -> Self {

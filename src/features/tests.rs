@@ -930,3 +930,52 @@ fn maxmin_given_per_element_lists_on_vector_column() {
         "{e}"
     );
 }
+
+/// float16 output is rounded once from float64, as `numpy.float16(np.float64(x))`.
+#[test]
+fn f16_from_f64_matches_numpy() {
+    // (input, numpy float16 bits), from numpy 1.x/2.x.
+    let cases: &[(f64, u16)] = &[
+        (1.0288085800147668, 0x3c1d),
+        (1.02880859375, 0x3c1e),
+        (1.0 + 2f64.powi(-11), 0x3c00),
+        (1.0 + 3.0 * 2f64.powi(-11), 0x3c02),
+        (65504.0, 0x7bff),
+        (65519.99999, 0x7bff),
+        (65520.0, 0x7c00),
+        (1e300, 0x7c00),
+        (-1e300, 0xfc00),
+        (2f64.powi(-24), 0x0001),
+        (2f64.powi(-25), 0x0000),
+        (2.980232536792755e-08, 0x0001),
+        (3.0 * 2f64.powi(-25), 0x0002),
+        (2f64.powi(-14) - 2f64.powi(-25), 0x0400),
+        (-0.0, 0x8000),
+        (1e-30, 0x0000),
+        (f64::MIN_POSITIVE / 4.0, 0x0000),
+        (0.1, 0x2e66),
+        (-2.5, 0xc100),
+        (1.0 / 3.0, 0x3555),
+        (f64::INFINITY, 0x7c00),
+        (f64::NAN, 0x7e00),
+    ];
+    for &(x, bits) in cases {
+        assert_eq!(super::f16_from_f64(x).to_bits(), bits, "{x:e}");
+    }
+    // A float32 input is rounded once either way: agree with half's float32 conversion.
+    let mut s = 0x9E37_79B9u32;
+    for _ in 0..200_000 {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        let f = f32::from_bits(s);
+        if f.is_nan() {
+            continue;
+        }
+        assert_eq!(
+            super::f16_from_f64(f as f64).to_bits(),
+            half::f16::from_f32(f).to_bits(),
+            "{f:e}"
+        );
+    }
+}

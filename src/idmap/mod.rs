@@ -111,6 +111,21 @@ impl StrArena {
 
 /// Converts an ID column to raw IDs. `what` names the column for errors; nulls are errors.
 pub fn raw_ids_from_array(arr: &ArrayRef, path: &Path, column: &str) -> Result<RawIds> {
+    if arr.data_type() == &DataType::Null {
+        // pandas/pyarrow write an all-empty block's columns with Arrow type Null: no rows is
+        // no IDs; a row of type Null is a missing ID.
+        if arr.is_empty() {
+            return Ok(RawIds::Int(Vec::new()));
+        }
+        return Err(Error::Data {
+            file: path.into(),
+            row: 0,
+            column: column.into(),
+            msg: "missing node ID (the column has type Null: every value is empty); every row \
+                  needs an ID"
+                .into(),
+        });
+    }
     if arr.null_count() > 0 {
         let row = (0..arr.len()).find(|&i| arr.is_null(i)).unwrap_or(0);
         return Err(Error::Data {

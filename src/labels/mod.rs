@@ -308,7 +308,7 @@ fn build_label(
                 DType::F16 => Tensor::from_vec(
                     shape,
                     flat.iter()
-                        .map(|&x| half::f16::from_f64(x))
+                        .map(|&x| crate::features::f16_from_f64(x))
                         .collect::<Vec<_>>(),
                 ),
                 _ => Tensor::from_vec(shape, flat),

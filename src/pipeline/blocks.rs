@@ -146,13 +146,17 @@ pub(super) fn block_columns(
     cs
 }
 
-/// Decodes the block's files in parallel, keeping file order.
+/// Decodes the block's files in parallel, keeping file order. Files without data rows are
+/// left out (GraphStorm's readers return `None` for them and its edge path skips them): a
+/// zero-row file carries no data, and its columns' types (Arrow `Null` for an all-empty
+/// pandas/pyarrow block, strings for a header-only CSV) say nothing about the other files.
+/// Returns the kept tables and their paths.
 pub(super) fn read_block(
     input: &InputFiles,
     cols: &ColumnSet,
     progress: &Progress,
     what: &str,
-) -> Result<Vec<FileTable>> {
+) -> Result<(Vec<FileTable>, Vec<PathBuf>)> {
     let stage = progress.stage(what, Some(input.files.len() as u64), "files");
     let tables: Vec<FileTable> = input
         .files
@@ -165,7 +169,27 @@ pub(super) fn read_block(
         .collect::<Result<_>>()?;
     let rows: usize = tables.iter().map(|t| t.num_rows).sum();
     stage.finish_as(rows as u64, "rows");
-    Ok(tables)
+    Ok(non_empty(tables, &input.files))
+}
+
+/// The tables with at least one row, with their paths (file order kept).
+pub(super) fn non_empty(
+    tables: Vec<FileTable>,
+    files: &[PathBuf],
+) -> (Vec<FileTable>, Vec<PathBuf>) {
+    let mut kept = (
+        Vec::with_capacity(tables.len()),
+        Vec::with_capacity(tables.len()),
+    );
+    for (t, f) in tables.into_iter().zip(files) {
+        if t.num_rows > 0 {
+            kept.0.push(t);
+            kept.1.push(f.clone());
+        } else {
+            log::warn!("{}: no data rows; the file is skipped", f.display());
+        }
+    }
+    kept
 }
 
 /// Global row → (file, row in file).
@@ -195,12 +219,14 @@ pub(super) struct Block<'a> {
     pub(super) index: usize,
     pub(super) features: &'a [FeatureSpec],
     pub(super) labels: &'a [LabelSpec],
-    pub(super) input: &'a InputFiles,
 }
 
 /// A block's decoded files with the columns they were read with.
 pub(super) struct Decoded {
+    /// The block's files with data rows (zero-row files are left out).
     pub(super) tables: Vec<FileTable>,
+    /// The paths of `tables`.
+    pub(super) files: Vec<PathBuf>,
     pub(super) cols: ColumnSet,
     /// Positions in `cols` of the block's ID columns.
     pub(super) id_idx: Vec<usize>,
@@ -230,7 +256,7 @@ pub(super) fn block_data(
         let files: Vec<FileColumns<'_>> = d
             .tables
             .iter()
-            .zip(&b.input.files)
+            .zip(&d.files)
             .map(|(t, p)| FileColumns {
                 path: p,
                 columns: spec
@@ -253,7 +279,7 @@ pub(super) fn block_data(
         let files: Vec<LabelFile<'_>> = d
             .tables
             .iter()
-            .zip(&b.input.files)
+            .zip(&d.files)
             .map(|(t, p)| LabelFile {
                 path: p,
                 rows: t.num_rows,
@@ -332,10 +358,12 @@ pub(super) fn node_blocks(
     for b in &plan.nodes {
         let id_cols = node_id_cols(b);
         let cols = block_columns(&id_cols, &b.features, &b.labels);
-        let tables = read_block(&b.input, &cols, progress, &format!("read {}", b.node_type))?;
+        let (tables, files) =
+            read_block(&b.input, &cols, progress, &format!("read {}", b.node_type))?;
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
         let decoded = Decoded {
             tables,
+            files,
             cols,
             id_idx,
         };
@@ -352,7 +380,6 @@ pub(super) fn node_blocks(
             index: b.index,
             features: &b.features,
             labels: &b.labels,
-            input: &b.input,
         };
         let (data, stats) = block_data(&block, &decoded, &ctx, opts.seed, runtime, progress)?;
         add_data(out.data.entry(b.node_type.clone()).or_default(), data);
@@ -388,7 +415,7 @@ fn node_id_map(
     progress: &Progress,
 ) -> Result<IdMap> {
     let t = Instant::now();
-    let raw = raw_ids_of(&d.tables, &b.input.files, d.id_idx[0], col)?;
+    let raw = raw_ids_of(&d.tables, &d.files, d.id_idx[0], col)?;
     if raw.len() > idmap::MAX_NODES_PER_TYPE {
         return Err(Error::Graph(format!(
             "node type '{}' has {} nodes; at most {} per type are supported",
@@ -399,7 +426,7 @@ fn node_id_map(
     }
     let n = raw.len();
     let map = IdMap::from_node_ids(raw, remap).map_err(|dup| {
-        let (file, row) = locate(&d.tables, &b.input.files, dup.row);
+        let (file, row) = locate(&d.tables, &d.files, dup.row);
         Error::Data {
             file,
             row: row as u64,
@@ -457,9 +484,10 @@ pub(super) fn featureless_id_maps(
         for (_, c) in &want {
             cs.add(c);
         }
-        let tables = read_block(&e.input, &cs, progress, &format!("ids {}", e.relation[1]))?;
+        let (tables, files) =
+            read_block(&e.input, &cs, progress, &format!("ids {}", e.relation[1]))?;
         for (ty, c) in &want {
-            let raw = raw_ids_of(&tables, &e.input.files, cs.index(c), c)?;
+            let raw = raw_ids_of(&tables, &files, cs.index(c), c)?;
             collected.entry(ty.clone()).or_default().push(raw);
         }
     }

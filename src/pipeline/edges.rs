@@ -97,7 +97,7 @@ fn read_map_edges(
     budget: Budget,
     edges_so_far: u64,
     progress: &Progress,
-) -> Result<(Vec<FileTable>, MappedEdges)> {
+) -> Result<(Vec<FileTable>, Vec<PathBuf>, MappedEdges)> {
     let smap = &id_maps[&et.src];
     let dmap = &id_maps[&et.dst];
     // Row counts are free for Parquet: reserve the lists exactly and check the budget first.
@@ -123,14 +123,22 @@ fn read_map_edges(
         dst: Vec::with_capacity(expected.unwrap_or(0)),
     };
     let mut tables = Vec::with_capacity(input.files.len());
+    let mut kept_files = Vec::with_capacity(input.files.len());
     let mut n_missing = [0usize; 2];
     let mut examples = Vec::new();
     let group = file_group();
     for files in input.files.chunks(group) {
-        let done: Vec<(FileTable, FileEdges)> = files
+        let done: Vec<Option<(FileTable, FileEdges)>> = files
             .par_iter()
             .map(|f| {
                 let mut t = readers::read_columns(f, &input.format, &cols.names)?;
+                if t.num_rows == 0 {
+                    // GraphStorm skips empty edge files; their column types (Arrow `Null`
+                    // for an all-empty pandas/pyarrow block) do not matter.
+                    log::warn!("{}: no data rows; the file is skipped", f.display());
+                    stage.inc(1);
+                    return Ok(None);
+                }
                 let m = map_file_edges(&t, f, src, dst, smap, dmap)?;
                 for (i, keep) in later.iter().enumerate() {
                     if !keep {
@@ -139,11 +147,16 @@ fn read_map_edges(
                     }
                 }
                 stage.inc(1);
-                Ok((t, m))
+                Ok(Some((t, m)))
             })
             .collect::<Result<_>>()?;
-        for (t, m) in done {
+        for ((t, m), f) in done
+            .into_iter()
+            .zip(files)
+            .filter_map(|(d, f)| d.map(|d| (d, f)))
+        {
             tables.push(t);
+            kept_files.push(f.clone());
             list.src.extend_from_slice(&m.src);
             list.dst.extend_from_slice(&m.dst);
             n_missing[0] += m.n_missing[0];
@@ -157,7 +170,7 @@ fn read_map_edges(
     stage.finish_as(list.len() as u64, "rows");
     examples.truncate(5);
     if n_missing == [0, 0] {
-        return Ok((tables, (list, None)));
+        return Ok((tables, kept_files, (list, None)));
     }
     let examples: Vec<String> = examples
         .iter()
@@ -166,15 +179,25 @@ fn read_map_edges(
         })
         .collect();
     if !skip {
+        // Name a type without nodes (every node file empty): the likelier cause.
+        let mut empty: Vec<String> = [(&et.src, smap), (&et.dst, dmap)]
+            .into_iter()
+            .filter(|(_, m)| m.is_empty())
+            .map(|(t, _)| {
+                format!(" Node type '{t}' has no nodes (its node files have no data rows).")
+            })
+            .collect();
+        empty.dedup();
         return Err(Error::Graph(format!(
-            "edge type '{}': {} source and {} destination IDs are not nodes of types '{}'/'{}', e.g. {}. \
+            "edge type '{}': {} source and {} destination IDs are not nodes of types '{}'/'{}', e.g. {}.{} \
              Add the nodes to the node files, or pass --skip-nonexist-edges to drop these edges",
             et.colon_key(),
             n_missing[0],
             n_missing[1],
             et.src,
             et.dst,
-            examples.join("; ")
+            examples.join("; "),
+            empty.concat(),
         )));
     }
     let kept: Vec<usize> = (0..list.len())
@@ -196,7 +219,7 @@ fn read_map_edges(
     list.dst.truncate(kept.len());
     list.src.shrink_to_fit();
     list.dst.shrink_to_fit();
-    Ok((tables, (list, Some(kept))))
+    Ok((tables, kept_files, (list, Some(kept))))
 }
 
 /// Budget floor of the edge lists: 8 B per edge (u32 endpoints), twice with reverse edges is
@@ -273,9 +296,9 @@ pub(super) fn edge_blocks(
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
         let later = later_columns(e, &cols, &id_idx);
         let t0 = Instant::now();
-        let (tables, mapped) = match &e.id_cols {
+        let (tables, files, mapped) = match &e.id_cols {
             Some((src_col, dst_col)) => {
-                let (t, m) = read_map_edges(
+                let (t, f, m) = read_map_edges(
                     &e.input,
                     &cols,
                     &later,
@@ -288,17 +311,17 @@ pub(super) fn edge_blocks(
                     out.edges.values().map(|l| l.len() as u64).sum(),
                     progress,
                 )?;
-                (t, Some(m))
+                (t, f, Some(m))
             }
-            None => (
-                read_block(
+            None => {
+                let (t, f) = read_block(
                     &e.input,
                     &cols,
                     progress,
                     &format!("read {}", e.relation[1]),
-                )?,
-                None,
-            ),
+                )?;
+                (t, f, None)
+            }
         };
         let ctx = FeatureCtx {
             validate: opts.validate_features,
@@ -312,10 +335,10 @@ pub(super) fn edge_blocks(
             index: e.index,
             features: &e.features,
             labels: &e.labels,
-            input: &e.input,
         };
         let decoded = Decoded {
             tables,
+            files,
             cols,
             id_idx,
         };

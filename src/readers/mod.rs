@@ -85,6 +85,15 @@ fn open(path: &Path) -> Result<File> {
 }
 
 fn missing_column(path: &Path, name: &str, schema: &Schema) -> Error {
+    if schema.fields().is_empty() {
+        return Error::input(
+            path,
+            format!(
+                "column '{name}' not found: the file is empty (no header row or no columns); \
+                 remove it from the config or write its columns"
+            ),
+        );
+    }
     let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     Error::input(
         path,
@@ -278,7 +287,16 @@ fn read_json(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<RecordBa
     let file = open(path)?;
     let mut buf = BufReader::with_capacity(1 << 20, file);
     let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(&mut buf, None)
-        .map_err(|e| Error::input(path, format!("cannot parse JSON lines: {e}")))?;
+        .map_err(|e| {
+            let bom = std::fs::read(path).is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
+            let hint = if bom {
+                " (the file starts with a UTF-8 byte-order mark, which JSON lines must not \
+                 have; GraphStorm rejects it too: save the file without it)"
+            } else {
+                ""
+            };
+            Error::input(path, format!("cannot parse JSON lines: {e}{hint}"))
+        })?;
     let proj = projection(path, &schema, columns)?;
     let schema = Arc::new(
         schema
