@@ -19,6 +19,7 @@ pub mod features;
 pub mod format;
 pub mod graph;
 pub mod idmap;
+pub mod inspect;
 pub(crate) mod labels;
 pub mod partition;
 pub(crate) mod pipeline;

@@ -10,6 +10,7 @@
 mod args;
 mod construct;
 mod decode;
+mod inspect;
 mod logger;
 
 use std::ffi::OsString;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Decode every input file of a config and discard it: the time floor of `construct`
     /// (what `benches/compare.sh` reports next to the full run).
     Decode(decode::DecodeArgs),
+    /// Report on a finished DistDGL output (graphprep's or GraphStorm's): counts per type and
+    /// partition, degrees, duplicates, feature statistics, labels, masks, balance.
+    Inspect(inspect::InspectArgs),
 }
 
 /// Parses `args` (including the program name), runs the command and returns the exit code.
@@ -47,6 +51,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match cli.command {
         Command::Construct(a) => construct::run(*a),
         Command::Decode(a) => decode::run(a),
+        Command::Inspect(a) => inspect::run(a),
     }
 }
 

@@ -1,0 +1,49 @@
+//! `graphprep inspect`: prints a report on a finished DistDGL output (see [`crate::inspect`]).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::inspect;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    /// Human-readable tables.
+    Table,
+    /// One JSON object.
+    Json,
+}
+
+/// Flags of `graphprep inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Output folder of `graphprep construct` (or GraphStorm's `construct_graph`), or its
+    /// partition JSON.
+    #[arg(value_name = "OUTPUT_DIR_OR_PARTITION_JSON")]
+    pub path: PathBuf,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Builds the report and prints it on stdout; errors go to stderr with exit code 1.
+pub fn run(a: InspectArgs) -> i32 {
+    let report = match inspect::inspect(&a.path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    match a.format {
+        Format::Table => print!("{}", report.to_table()),
+        Format::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: cannot serialize the report: {e}");
+                return 1;
+            }
+        },
+    }
+    0
+}
