@@ -59,13 +59,8 @@ measure() {
   # this run (the box has a ~250 MB/s disk and each products-0.1 run writes ~1.8 GB).
   sync
   /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
-  local wall rss
-  wall=$(time_wall "$work/time.txt")
-  rss=$(time_rss "$work/time.txt")
-  echo "$wall $rss" >> "$work/$name"
-  echo "$name: ${wall}s, $((rss / 1024)) MiB" >&2
+  time_record "$work/time.txt" "$work/$name" "$name"
 }
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 [ ${#budgets[@]} = 0 ] && budgets=(default)
 for i in $(seq "$runs"); do

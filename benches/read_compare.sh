@@ -79,13 +79,8 @@ measure() {
   if [ ! -s "$work/$name.line" ]; then
     echo "$name printed no line starting '$prefix'; its output:" >&2; tail -n 15 "$work/$name.log" >&2; return 1
   fi
-  local wall rss
-  wall=$(time_wall "$work/time.txt")
-  rss=$(time_rss "$work/time.txt")
-  echo "$wall $rss" >> "$work/$name"
-  echo "$name: ${wall}s, $((rss / 1024)) MiB" >&2
+  time_record "$work/time.txt" "$work/$name" "$name"
 }
-median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 col() { cut -d' ' -f"$2" "$work/$1" | median; }
 
 for i in $(seq "$runs"); do

@@ -1,4 +1,5 @@
-# Helpers for reading `/usr/bin/time -v -o FILE` reports; sourced by compare.sh and scale.sh.
+# Helpers for reading `/usr/bin/time -v -o FILE` reports; sourced by compare.sh, read_compare.sh
+# and scale.sh.
 
 # time_wall FILE: elapsed wall-clock seconds.
 time_wall() {
@@ -9,3 +10,16 @@ time_wall() {
 time_rss() {
   awk -F': ' '/Maximum resident set size/{print $2}' "$1"
 }
+
+# time_record TIMEFILE OUTFILE NAME: appends "wall_s rss_kb" of the report to OUTFILE and says
+# "NAME: <wall>s, <rss> MiB" on stderr.
+time_record() {
+  local wall rss
+  wall=$(time_wall "$1")
+  rss=$(time_rss "$1")
+  echo "$wall $rss" >> "$2"
+  echo "$3: ${wall}s, $((rss / 1024)) MiB" >&2
+}
+
+# median: the median of the numbers on stdin, one per line.
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
