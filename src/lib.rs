@@ -25,6 +25,8 @@ pub mod partition;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub(crate) mod readers;
+pub mod remap;
 pub mod tensor;
+pub mod train;
 pub(crate) mod workspace;
 pub mod writers;

@@ -12,6 +12,7 @@ mod construct;
 mod decode;
 mod inspect;
 mod logger;
+mod remap;
 
 use std::ffi::OsString;
 
@@ -36,6 +37,10 @@ pub enum Command {
     /// Report on a finished DistDGL output (graphprep's or GraphStorm's): counts per type and
     /// partition, degrees, duplicates, feature statistics, labels, masks, balance.
     Inspect(inspect::InspectArgs),
+    /// Remap embeddings/predictions written by `train`/`infer` (or by GraphStorm) to raw node
+    /// IDs: Parquet/CSV with `nid` and `emb`/`pred` (drop-in for
+    /// `python -m graphstorm.gconstruct.remap_result`).
+    Remap(remap::RemapArgs),
 }
 
 /// Parses `args` (including the program name), runs the command and returns the exit code.
@@ -52,6 +57,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Construct(a) => construct::run(*a),
         Command::Decode(a) => decode::run(a),
         Command::Inspect(a) => inspect::run(a),
+        Command::Remap(a) => remap::run(a),
     }
 }
 

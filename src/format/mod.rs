@@ -37,6 +37,7 @@ pub mod npy;
 pub mod partition_json;
 pub mod pt;
 pub mod raw_id_map;
+pub mod results;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
