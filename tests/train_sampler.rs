@@ -199,9 +199,11 @@ fn features_concatenate_and_columns_read_across_partitions() {
     let train = g.mask_ids(user, "train_mask").unwrap();
     let col: Tensor = g.node_column(user, "train_mask").unwrap().unwrap();
     let set = (0..col.rows())
-        .filter(|&k| col.bytes()[k * col.row_bytes()..(k + 1) * col.row_bytes()]
-            .iter()
-            .any(|&b| b != 0))
+        .filter(|&k| {
+            col.bytes()[k * col.row_bytes()..(k + 1) * col.row_bytes()]
+                .iter()
+                .any(|&b| b != 0)
+        })
         .map(|k| k as i64)
         .collect::<Vec<_>>();
     assert_eq!(train, set);
@@ -214,7 +216,11 @@ fn features_concatenate_and_columns_read_across_partitions() {
 #[test]
 fn in_memory_graph_node_data() {
     let g = TrainGraph::from_edges(&[("a", 3)], vec![(0, "r", 0, vec![(0, 1)])])
-        .with_node_data(0, "feat", Tensor::from_vec(vec![3, 2], vec![1i64, 2, 3, 4, 5, 6]))
+        .with_node_data(
+            0,
+            "feat",
+            Tensor::from_vec(vec![3, 2], vec![1i64, 2, 3, 4, 5, 6]),
+        )
         .with_node_data(0, "train_mask", Tensor::from_1d(vec![0u8, 1, 1]));
     let f = g.node_features(0, &["feat".to_string()]).unwrap();
     assert_eq!(f.data, vec![1., 2., 3., 4., 5., 6.]);
@@ -227,7 +233,13 @@ fn in_memory_graph_node_data() {
 // Sampler properties
 
 /// Ntypes a (`na` nodes), b (`nb` nodes); etypes a-r0->a, b-r1->a, a-r2->b.
-fn hetero(na: usize, nb: usize, e0: Vec<(i64, i64)>, e1: Vec<(i64, i64)>, e2: Vec<(i64, i64)>) -> TrainGraph {
+fn hetero(
+    na: usize,
+    nb: usize,
+    e0: Vec<(i64, i64)>,
+    e1: Vec<(i64, i64)>,
+    e2: Vec<(i64, i64)>,
+) -> TrainGraph {
     TrainGraph::from_edges(
         &[("a", na), ("b", nb)],
         vec![(0, "r0", 0, e0), (1, "r1", 0, e1), (0, "r2", 1, e2)],
@@ -242,8 +254,8 @@ fn check_batch(g: &TrainGraph, mb: &MiniBatch, fanouts: &[LayerFanout]) {
     for l in (0..fanouts.len()).rev() {
         let b = &mb.blocks[l];
         assert_eq!(b.num_dst, dst.iter().map(Vec::len).collect::<Vec<_>>());
-        for t in 0..nt {
-            assert_eq!(&b.src_nodes[t][..b.num_dst[t]], &dst[t][..], "dst prefix");
+        for (t, d) in dst.iter().enumerate() {
+            assert_eq!(&b.src_nodes[t][..b.num_dst[t]], &d[..], "dst prefix");
             let uniq: BTreeSet<i64> = b.src_nodes[t].iter().copied().collect();
             assert_eq!(uniq.len(), b.src_nodes[t].len(), "distinct src nodes");
         }
@@ -279,9 +291,9 @@ fn check_batch(g: &TrainGraph, mb: &MiniBatch, fanouts: &[LayerFanout]) {
             }
         }
         // nodes beyond the prefix are there because an edge reached them
-        for t in 0..nt {
+        for (t, set) in reached.iter().enumerate() {
             for k in b.num_dst[t]..b.src_nodes[t].len() {
-                assert!(reached[t].contains(&k), "src node {k} of type {t} unreached");
+                assert!(set.contains(&k), "src node {k} of type {t} unreached");
             }
         }
         dst = b.src_nodes.clone();
@@ -323,7 +335,9 @@ fn dense() -> TrainGraph {
     let e0 = (0..n)
         .flat_map(|v| (1..=8).map(move |d| ((v + d * 3) % n, v)))
         .collect();
-    let e1 = (0..n).flat_map(|v| (0..4).map(move |d| ((v + d) % 10, v))).collect();
+    let e1 = (0..n)
+        .flat_map(|v| (0..4).map(move |d| ((v + d) % 10, v)))
+        .collect();
     let e2 = (0..10).map(|b| (b, b)).collect();
     hetero(n as usize, 10, e0, e1, e2)
 }
@@ -335,11 +349,18 @@ fn layer_order_last_fanout_is_next_to_the_seeds() {
     let mb = sample(&g, vec![vec![0, 1, 2], vec![]], &f, 3);
     check_batch(&g, &mb, &f);
     let per_dst = |l: usize, r: usize| -> Vec<i64> {
-        mb.blocks[l].rels[r].offsets.windows(2).map(|w| w[1] - w[0]).collect()
+        mb.blocks[l].rels[r]
+            .offsets
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .collect()
     };
     assert_eq!(per_dst(1, 0), vec![5, 5, 5], "seed side: fanout[1] = 5");
     assert_eq!(per_dst(1, 1), vec![4, 4, 4], "deg 4 <= 5: all");
-    assert!(per_dst(0, 0).iter().all(|&k| k == 2), "input side: fanout[0] = 2");
+    assert!(
+        per_dst(0, 0).iter().all(|&k| k == 2),
+        "input side: fanout[0] = 2"
+    );
     assert!(per_dst(0, 1).iter().all(|&k| k == 2));
 }
 
@@ -348,7 +369,12 @@ fn dict_fanouts_per_etype() {
     let g = dense();
     let f = parse_fanout("a/r0/a:-1@b/r1/b_unused:1", 1, &g);
     assert!(f.is_err());
-    let f = parse_fanout("a/r0/a:-1@b/r1/a:0@a/r2/b:1,b/r1/a:3@a/r0/a:1@a/r2/b:0", 2, &g).unwrap();
+    let f = parse_fanout(
+        "a/r0/a:-1@b/r1/a:0@a/r2/b:1,b/r1/a:3@a/r0/a:1@a/r2/b:0",
+        2,
+        &g,
+    )
+    .unwrap();
     assert_eq!(f, vec![vec![-1, 0, 1], vec![1, 3, 0]]);
     let mb = sample(&g, vec![vec![5], vec![]], &f, 9);
     check_batch(&g, &mb, &f);
@@ -366,7 +392,10 @@ fn bad_fanout_strings_are_explained() {
     assert!(err("10,x", 2).contains("'x'"));
     assert!(err("-2", 1).contains("'-2'"));
     let e = err("a/r0/a:1@a/r9/a:2", 1);
-    assert!(e.contains("a/r9/a") && e.contains("a/r0/a, b/r1/a, a/r2/b"), "{e}");
+    assert!(
+        e.contains("a/r9/a") && e.contains("a/r0/a, b/r1/a, a/r2/b"),
+        "{e}"
+    );
     let e = err("a/r0/a:1@b/r1/a:2", 1);
     assert!(e.contains("a/r2/b"), "names the missing etype: {e}");
     let e = err("a/r0/a:1@a/r0/a:2@b/r1/a:1@a/r2/b:1", 1);
@@ -374,11 +403,19 @@ fn bad_fanout_strings_are_explained() {
     let e = err("a/r0/a:1@b/r1/a:z@a/r2/b:1", 1);
     assert!(e.contains("'z'"), "{e}");
     let e = err("a/r0/a@b/r1/a:1@a/r2/b:1", 1);
-    assert!(e.contains("'a/r0/a'") && e.contains("valid edge types"), "{e}");
+    assert!(
+        e.contains("'a/r0/a'") && e.contains("valid edge types"),
+        "{e}"
+    );
     assert_eq!(full_fanout(2, &g), vec![vec![-1; 3]; 2]);
 }
 
-fn collect_epoch(g: &Arc<TrainGraph>, seeds: &Arc<Vec<i64>>, prefetch: usize, epoch: u64) -> Vec<MiniBatch> {
+fn collect_epoch(
+    g: &Arc<TrainGraph>,
+    seeds: &Arc<Vec<i64>>,
+    prefetch: usize,
+    epoch: u64,
+) -> Vec<MiniBatch> {
     let f = vec![vec![3, 2, 1], vec![2, -1, 2]];
     epoch_batches(g.clone(), 0, seeds.clone(), 7, true, f, 42, epoch, prefetch).collect()
 }
@@ -387,13 +424,18 @@ fn collect_epoch(g: &Arc<TrainGraph>, seeds: &Arc<Vec<i64>>, prefetch: usize, ep
 fn same_seed_same_batches_with_1_and_2_threads() {
     // bigger than one sampling chunk, so the 2-thread pool really splits the work
     let n = 3000i64;
-    let e0: Vec<(i64, i64)> = (0..n * 6).map(|k| ((k * 7919) % n, (k * 104_729 / 6) % n)).collect();
+    let e0: Vec<(i64, i64)> = (0..n * 6)
+        .map(|k| ((k * 7919) % n, (k * 104_729 / 6) % n))
+        .collect();
     let e1: Vec<(i64, i64)> = (0..n * 2).map(|k| (k % 50, (k * 31) % n)).collect();
     let e2: Vec<(i64, i64)> = (0..n).map(|k| (k, k % 50)).collect();
     let g = Arc::new(hetero(n as usize, 50, e0, e1, e2));
     let seeds = Arc::new((0..n).step_by(3).collect::<Vec<_>>());
     let run = |threads: usize, prefetch: usize| {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         pool.install(|| collect_epoch(&g, &seeds, prefetch, 1))
     };
     let one = run(1, 0);
@@ -407,7 +449,10 @@ fn same_seed_same_batches_with_1_and_2_threads() {
     assert_ne!(one[0].seeds, other[0].seeds, "a new permutation per epoch");
     // every seed once per epoch, last batch short
     let all: Vec<i64> = one.iter().flat_map(|b| b.seeds[0].clone()).collect();
-    assert_eq!(all.iter().copied().collect::<BTreeSet<_>>().len(), seeds.len());
+    assert_eq!(
+        all.iter().copied().collect::<BTreeSet<_>>().len(),
+        seeds.len()
+    );
     assert_eq!(one.last().unwrap().seeds[0].len(), seeds.len() % 7);
 }
 
@@ -454,7 +499,11 @@ fn star_counts(deg: usize, fanout: i64, trials: u64) -> Vec<u64> {
 fn uniform_on_a_star_floyd() {
     // 19 degrees of freedom: P(chi2 > 43.8) = 0.001
     let c = star_counts(20, 5, 4000);
-    assert!(chi_square(&c) < 43.8, "chi2 = {} counts {c:?}", chi_square(&c));
+    assert!(
+        chi_square(&c) < 43.8,
+        "chi2 = {} counts {c:?}",
+        chi_square(&c)
+    );
 }
 
 #[test]
@@ -467,10 +516,15 @@ fn uniform_on_a_star_partial_shuffle() {
 #[test]
 fn uniform_pairs_on_a_small_star() {
     // all 10 pairs of 2 out of 5 equally likely (9 degrees of freedom: 27.9 at 0.001)
-    let g = TrainGraph::from_edges(&[("a", 6)], vec![(0, "r", 0, (1..=5).map(|u| (u, 0)).collect())]);
+    let g = TrainGraph::from_edges(
+        &[("a", 6)],
+        vec![(0, "r", 0, (1..=5).map(|u| (u, 0)).collect())],
+    );
     let mut pairs: BTreeMap<(i64, i64), u64> = BTreeMap::new();
     for s in 0..5000 {
-        let e = sample(&g, vec![vec![0]], &[vec![2]], s).blocks[0].rels[0].eids.clone();
+        let e = sample(&g, vec![vec![0]], &[vec![2]], s).blocks[0].rels[0]
+            .eids
+            .clone();
         *pairs.entry((e[0], e[1])).or_default() += 1;
     }
     assert_eq!(pairs.len(), 10);
@@ -506,7 +560,11 @@ fn anchor_graph() -> TrainGraph {
     let publ: Vec<(i64, i64)> = (0..np).map(|p| (p, (rnd() % nv as u64) as i64)).collect();
     let rev = |l: &[(i64, i64)]| l.iter().map(|&(a, b)| (b, a)).collect::<Vec<_>>();
     TrainGraph::from_edges(
-        &[("author", na as usize), ("paper", np as usize), ("venue", nv as usize)],
+        &[
+            ("author", na as usize),
+            ("paper", np as usize),
+            ("venue", nv as usize),
+        ],
         vec![
             (0, "writes", 1, writes.clone()),
             (1, "cites", 1, cites.clone()),
@@ -526,13 +584,31 @@ fn bench_anchor_epoch() {
     let seeds = Arc::new((0..60_000i64).map(|k| k * 5 / 3).collect::<Vec<_>>());
     let f = parse_fanout("10,10", 2, &g).unwrap();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
         for epoch in 0..3 {
             let t0 = std::time::Instant::now();
             let (mut edges, mut inputs) = (0usize, 0usize);
             pool.install(|| {
-                for mb in epoch_batches(g.clone(), paper, seeds.clone(), 1024, true, f.clone(), 1, epoch, 0) {
-                    edges += mb.blocks.iter().flat_map(|b| &b.rels).map(|r| r.num_edges()).sum::<usize>();
+                for mb in epoch_batches(
+                    g.clone(),
+                    paper,
+                    seeds.clone(),
+                    1024,
+                    true,
+                    f.clone(),
+                    1,
+                    epoch,
+                    0,
+                ) {
+                    edges += mb
+                        .blocks
+                        .iter()
+                        .flat_map(|b| &b.rels)
+                        .map(|r| r.num_edges())
+                        .sum::<usize>();
                     inputs += mb.input_nodes.iter().map(Vec::len).sum::<usize>();
                 }
             });

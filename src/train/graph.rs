@@ -96,6 +96,9 @@ impl FeatureMatrix {
     }
 }
 
+/// An edge type of [`TrainGraph::from_edges`]: `(src type, rel, dst type, (src, dst) edges)`.
+pub type InMemoryEtype<'a> = (usize, &'a str, usize, Vec<(i64, i64)>);
+
 /// All partitions of a DistDGL output as one graph (see the module docs).
 #[derive(Debug)]
 pub struct TrainGraph {
@@ -178,7 +181,10 @@ impl TrainGraph {
                     |k| s.src[k] as u64,
                 )
                 .map_err(|m| {
-                    Error::input(&out.config_path, format!("edge type {}: {m}", e.colon_key()))
+                    Error::input(
+                        &out.config_path,
+                        format!("edge type {}: {m}", e.colon_key()),
+                    )
                 })?;
                 Ok(Csc {
                     indptr: m.indptr,
@@ -201,10 +207,7 @@ impl TrainGraph {
     /// An in-memory graph (tests, benches, hand-made models): node types with their counts,
     /// edge types `(src type, rel, dst type, edges)` with `(src, dst)` per-type IDs, edge `k`
     /// of a type having edge ID `k`. Panics on endpoints out of range (a programming error).
-    pub fn from_edges(
-        ntypes: &[(&str, usize)],
-        etypes: Vec<(usize, &str, usize, Vec<(i64, i64)>)>,
-    ) -> TrainGraph {
+    pub fn from_edges(ntypes: &[(&str, usize)], etypes: Vec<InMemoryEtype<'_>>) -> TrainGraph {
         let names: Vec<String> = ntypes.iter().map(|x| x.0.to_string()).collect();
         let num_nodes: Vec<usize> = ntypes.iter().map(|x| x.1).collect();
         let mut ets = Vec::new();
@@ -244,7 +247,10 @@ impl TrainGraph {
     /// Adds node data `name` (a feature, label or mask; one row per node) to type `t` of an
     /// in-memory graph. Panics on a row-count mismatch or on a graph read from files.
     pub fn with_node_data(mut self, t: usize, name: &str, x: Tensor) -> TrainGraph {
-        assert!(self.out.is_none(), "node data of a read graph is its files'");
+        assert!(
+            self.out.is_none(),
+            "node data of a read graph is its files'"
+        );
         assert_eq!(x.rows(), self.num_nodes[t], "rows of '{name}'");
         self.extra[t].retain(|(n, _)| n != name);
         self.extra[t].push((name.to_string(), x));
@@ -262,9 +268,12 @@ impl TrainGraph {
         let nid = part
             .node_data("_ID")
             .ok_or_else(|| bad("graph data '_ID' of the nodes is missing".into()))?;
-        let nid = nid
-            .values::<i64>()
-            .ok_or_else(|| bad(format!("node '_ID' is {}, expected int64", nid.dtype.name())))?;
+        let nid = nid.values::<i64>().ok_or_else(|| {
+            bad(format!(
+                "node '_ID' is {}, expected int64",
+                nid.dtype.name()
+            ))
+        })?;
         // local node → (type, per-type ID), for inner and HALO nodes alike
         let local: Vec<(usize, i64)> = nid
             .par_iter()
@@ -274,7 +283,9 @@ impl TrainGraph {
                     .ok()
                     .and_then(|g| out.book.nodes.locate(g))
                     .ok_or_else(|| {
-                        bad(format!("local node {i}: global node ID {g} is outside the book"))
+                        bad(format!(
+                            "local node {i}: global node ID {g} is outside the book"
+                        ))
                     })?;
                 Ok((l.type_id, l.per_type as i64))
             })
@@ -282,9 +293,12 @@ impl TrainGraph {
         let eid = part
             .edge_data("_ID")
             .ok_or_else(|| bad("graph data '_ID' of the edges is missing".into()))?;
-        let eid = eid
-            .values::<i64>()
-            .ok_or_else(|| bad(format!("edge '_ID' is {}, expected int64", eid.dtype.name())))?;
+        let eid = eid.values::<i64>().ok_or_else(|| {
+            bad(format!(
+                "edge '_ID' is {}, expected int64",
+                eid.dtype.name()
+            ))
+        })?;
         let inner = part
             .edge_data("inner_edge")
             .ok_or_else(|| bad("graph data 'inner_edge' is missing".into()))?;
@@ -303,7 +317,9 @@ impl TrainGraph {
                 .ok()
                 .and_then(|g| out.book.edges.locate(g))
                 .ok_or_else(|| {
-                    bad(format!("local edge {j}: global edge ID {g} is outside the book"))
+                    bad(format!(
+                        "local edge {j}: global edge ID {g} is outside the book"
+                    ))
                 })?;
             let (s, d) = (src[j], dst[j]);
             let end = |x: i64| -> Result<(usize, i64)> {

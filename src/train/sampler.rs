@@ -43,7 +43,11 @@ pub type LayerFanout = Vec<i64>;
 /// Parses GraphStorm's fanout string (spec §1.6) for `num_layers` layers: either one integer
 /// per layer (`"10,10"`, same for every edge type, `-1` = all), or per layer
 /// `src/rel/dst:n@src/rel/dst:n...` naming **every** edge type of the graph once.
-pub fn parse_fanout(s: &str, num_layers: usize, g: &TrainGraph) -> Result<Vec<LayerFanout>, String> {
+pub fn parse_fanout(
+    s: &str,
+    num_layers: usize,
+    g: &TrainGraph,
+) -> Result<Vec<LayerFanout>, String> {
     let valid = || {
         g.etypes()
             .iter()
@@ -72,9 +76,7 @@ pub fn parse_fanout(s: &str, num_layers: usize, g: &TrainGraph) -> Result<Vec<La
             )),
         }
     };
-    let numeric = elems
-        .first()
-        .is_some_and(|e| e.parse::<i64>().is_ok());
+    let numeric = elems.first().is_some_and(|e| e.parse::<i64>().is_ok());
     let nr = g.etypes().len();
     elems
         .iter()
@@ -196,9 +198,9 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 /// Hash of a tuple of words.
 #[inline]
 fn hash(words: &[u64]) -> u64 {
-    words
-        .iter()
-        .fold(0x243f_6a88_85a3_08d3, |h, &w| mix(h ^ mix(w.wrapping_add(GOLDEN))))
+    words.iter().fold(0x243f_6a88_85a3_08d3, |h, &w| {
+        mix(h ^ mix(w.wrapping_add(GOLDEN)))
+    })
 }
 
 /// A small counter-based generator (SplitMix64 stream) for one destination's draws.
@@ -284,15 +286,12 @@ thread_local! {
 /// Destinations per parallel sampling task.
 const CHUNK: usize = 512;
 
+/// The picks of one edge type: (offsets, source per-type IDs, edge IDs).
+type Picked = (Vec<i64>, Vec<i64>, Vec<i64>);
+
 /// Picks the in-edges of every destination `dst[i]` of edge type `r` with fanout `f`
 /// (`f != 0`): returns (offsets, source per-type IDs, edge IDs).
-fn sample_rel(
-    g: &TrainGraph,
-    r: usize,
-    dst: &[i64],
-    f: i64,
-    key: u64,
-) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
+fn sample_rel(g: &TrainGraph, r: usize, dst: &[i64], f: i64, key: u64) -> Picked {
     let csc = g.csc(r);
     let mut offsets = Vec::with_capacity(dst.len() + 1);
     offsets.push(0i64);
@@ -365,7 +364,7 @@ fn sample_block(g: &TrainGraph, dst: Vec<Vec<i64>>, fanout: &[i64], key: u64) ->
     );
     assert_eq!(dst.len(), nt, "seeds for {} of {nt} node types", dst.len());
     // pick in parallel per edge type (and per destination chunk inside)
-    let picked: Vec<Option<(Vec<i64>, Vec<i64>, Vec<i64>)>> = (0..nr)
+    let picked: Vec<Option<Picked>> = (0..nr)
         .into_par_iter()
         .map(|r| {
             let e = &g.etypes()[r];
@@ -424,7 +423,12 @@ fn sample_block(g: &TrainGraph, dst: Vec<Vec<i64>>, fanout: &[i64], key: u64) ->
 
 /// Samples the blocks of one mini-batch for `seeds` (per node type, per-type IDs), with
 /// `fanouts[l]` for GNN layer `l`, from the batch seed `seed`.
-pub fn sample(g: &TrainGraph, seeds: Vec<Vec<i64>>, fanouts: &[LayerFanout], seed: u64) -> MiniBatch {
+pub fn sample(
+    g: &TrainGraph,
+    seeds: Vec<Vec<i64>>,
+    fanouts: &[LayerFanout],
+    seed: u64,
+) -> MiniBatch {
     let mut blocks = Vec::with_capacity(fanouts.len());
     let mut cur = seeds.clone();
     for l in (0..fanouts.len()).rev() {
@@ -477,7 +481,7 @@ impl Producer {
         let b = (a + self.batch_size).min(self.order.len());
         let mut seeds = vec![Vec::new(); self.g.ntypes().len()];
         seeds[self.ntype] = self.order[a..b].to_vec();
-        let s = hash(&[self.seed, self.epoch, self.next as u64, 0x6261_7463_68]);
+        let s = hash(&[self.seed, self.epoch, self.next as u64, 0x0062_6174_6368]);
         self.next += 1;
         Some(sample(&self.g, seeds, &self.fanouts, s))
     }
@@ -546,7 +550,7 @@ pub fn epoch_batches(
     assert!(batch_size > 0, "batch size 0");
     let mut order = seeds.as_ref().clone();
     if shuffle {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(hash(&[seed, epoch, 0x73_6875_66]));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(hash(&[seed, epoch, 0x7368_7566]));
         order.shuffle(&mut rng);
     }
     let remaining = order.len().div_ceil(batch_size);
