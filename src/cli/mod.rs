@@ -13,6 +13,7 @@ mod decode;
 mod inspect;
 mod logger;
 mod remap;
+mod train;
 
 use std::ffi::OsString;
 
@@ -41,10 +42,52 @@ pub enum Command {
     /// IDs: Parquet/CSV with `nid` and `emb`/`pred` (drop-in for
     /// `python -m graphstorm.gconstruct.remap_result`).
     Remap(remap::RemapArgs),
+    /// Train a GNN on a constructed graph from a GraphStorm task YAML (node classification /
+    /// regression; drop-in for `python -m graphstorm.run.gs_node_classification`).
+    Train(Box<train::TrainArgs>),
+    /// Inference with a trained model: predictions and embeddings (= `train --inference`).
+    Infer(Box<train::TrainArgs>),
+    /// Alias of `train` accepting GraphStorm's launcher command line unchanged.
+    #[command(name = "gs_node_classification")]
+    GsNodeClassification(Box<train::TrainArgs>),
+    /// Alias of `train` for node regression tasks.
+    #[command(name = "gs_node_regression")]
+    GsNodeRegression(Box<train::TrainArgs>),
+}
+
+/// Subcommands whose unknown `--key value` pairs are YAML overrides.
+const TRAIN_COMMANDS: [&str; 4] = ["train", "infer", "gs_node_classification", "gs_node_regression"];
+
+/// Takes the YAML overrides off a train-like command line (see [`train::split_overrides`]).
+fn split_train_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<(String, String)>) {
+    let Some(sub) = args.get(1).map(|s| s.to_string_lossy().into_owned()) else {
+        return (args, Vec::new());
+    };
+    if !TRAIN_COMMANDS.contains(&sub.as_str()) {
+        return (args, Vec::new());
+    }
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let Some(sc) = cmd.find_subcommand(&sub) else {
+        return (args, Vec::new());
+    };
+    let mut known: Vec<String> = vec!["help".into(), "version".into()];
+    for a in sc.get_arguments() {
+        if let Some(l) = a.get_long() {
+            known.push(l.to_string());
+        }
+        if let Some(al) = a.get_all_aliases() {
+            known.extend(al.iter().map(|s| s.to_string()));
+        }
+    }
+    let mut head: Vec<OsString> = args[..2].to_vec();
+    let (rest, overrides) = train::split_overrides(args[2..].to_vec(), &known);
+    head.extend(rest);
+    (head, overrides)
 }
 
 /// Parses `args` (including the program name), runs the command and returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let (args, overrides) = split_train_args(args.into_iter().collect());
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -58,6 +101,22 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Decode(a) => decode::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Remap(a) => remap::run(a),
+        Command::Train(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::Train)
+        }
+        Command::Infer(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::Infer)
+        }
+        Command::GsNodeClassification(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::NodeClassification)
+        }
+        Command::GsNodeRegression(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::NodeRegression)
+        }
     }
 }
 

@@ -5,4 +5,16 @@
 
 pub mod config;
 pub mod graph;
+pub mod metrics;
 pub mod sampler;
+
+#[cfg(feature = "train")]
+pub mod checkpoint;
+#[cfg(feature = "train")]
+pub mod model;
+#[cfg(feature = "train")]
+pub mod optim;
+#[cfg(feature = "train")]
+pub mod output;
+#[cfg(feature = "train")]
+pub mod run;

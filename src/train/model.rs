@@ -1,0 +1,532 @@
+//! GraphStorm's node-task model on libtorch, exactly the math of spec/training.md §2:
+//! the input layer `GSNodeEncoderInputLayer` (per-ntype projection without bias, learnable
+//! embeddings for featureless types), `RelationalGCNEncoder` (per-relation weights with optional
+//! basis decomposition, mean aggregation over sampled in-neighbours, self loop, bias,
+//! ReLU/norm/dropout on hidden layers only) or no encoder (`mlp`), and the node decoders
+//! (`EntityClassifier`, `EntityRegression`).
+//!
+//! Parameters are plain tensors with `requires_grad`, named like GraphStorm's state-dict keys
+//! (`gnn._layers.0.weight`, `node_embed.input_projs.paper`, `decoder.decoder`, ...), so the
+//! optimizer, the checkpoint and the tests address them by name. Learnable node embeddings are
+//! not parameters: each batch gathers its rows into a fresh leaf, and [`super::optim::SparseAdam`]
+//! applies the gradient to the touched rows only (DGL's DistEmbedding semantics, §2.9).
+
+use tch::{Kind, Tensor};
+
+pub use super::config::{Encoder, GnnNorm as Norm};
+
+/// What the decoder produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Head {
+    /// `EntityClassifier` with this many classes.
+    Classes(usize),
+    /// `EntityRegression` (one output).
+    Regression,
+}
+
+/// Everything that fixes the parameter shapes and the forward pass.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    pub encoder: Encoder,
+    pub hidden: usize,
+    /// Output size of the last GNN layer (`out_emb_size`, default `hidden`).
+    pub out_dim: usize,
+    pub num_layers: usize,
+    /// `num_bases`; `None` = one weight per relation.
+    pub num_bases: Option<usize>,
+    pub use_self_loop: bool,
+    pub dropout: f64,
+    pub gnn_norm: Option<Norm>,
+    pub input_activate: bool,
+    pub use_node_embeddings: bool,
+    /// Input feature width per ntype (0 = featureless).
+    pub feat_dims: Vec<usize>,
+    pub num_nodes: Vec<usize>,
+    pub ntype_names: Vec<String>,
+    /// (src ntype, dst ntype) per etype, in etype-ID order.
+    pub etypes: Vec<(usize, usize)>,
+    pub head: Head,
+    pub decoder_bias: bool,
+}
+
+/// One learnable embedding table (all nodes of one ntype).
+pub struct Embedding {
+    pub ntype: usize,
+    pub table: Tensor,
+}
+
+struct NormParams {
+    weight: Tensor,
+    bias: Tensor,
+    running: Option<(Tensor, Tensor)>,
+}
+
+struct RgcnLayer {
+    /// (R, in, out) relation weights, or (B, in, out) bases with `w_comp` (R, B).
+    weight: Tensor,
+    w_comp: Option<Tensor>,
+    h_bias: Tensor,
+    loop_weight: Option<Tensor>,
+    norms: Vec<Option<NormParams>>,
+    activation: bool,
+    dropout: f64,
+}
+
+/// The graph structure of one message-passing step, in tensors: per ntype the number of dst
+/// nodes (the first `num_dst[t]` src nodes), per etype the dst-sorted neighbour lists.
+pub struct LayerGraph {
+    pub num_dst: Vec<i64>,
+    /// Per etype: `(offsets [num_dst(dst)+1], src local indices)`; `None` when no edge.
+    pub rels: Vec<Option<(Tensor, Tensor)>>,
+}
+
+/// Rows gathered from embedding tables during a forward pass, whose gradients the sparse
+/// optimizer applies after `backward`.
+#[derive(Default)]
+pub struct EmbTrace {
+    pub rows: Vec<(usize, Tensor, Tensor)>,
+}
+
+pub struct Model {
+    pub spec: ModelSpec,
+    input_projs: Vec<Option<Tensor>>,
+    proj_matrix: Vec<Option<Tensor>>,
+    pub embeddings: Vec<Option<Embedding>>,
+    layers: Vec<RgcnLayer>,
+    decoder: Tensor,
+    decoder_b: Option<Tensor>,
+}
+
+/// `torch.nn.init.xavier_uniform_` bound for a tensor of `shape` with `gain` (torch's fan rule:
+/// fan_in = shape[1]·receptive, fan_out = shape[0]·receptive, receptive = Π shape[2..]).
+pub fn xavier_bound(shape: &[i64], gain: f64) -> f64 {
+    let receptive: i64 = shape[2..].iter().product();
+    let fan_in = (shape[1] * receptive) as f64;
+    let fan_out = (shape[0] * receptive) as f64;
+    gain * (6.0 / (fan_in + fan_out)).sqrt()
+}
+
+fn xavier(shape: &[i64], gain: f64) -> Tensor {
+    let b = xavier_bound(shape, gain);
+    Tensor::empty(shape, (Kind::Float, tch::Device::Cpu)).uniform_(-b, b)
+}
+
+const RELU_GAIN: f64 = std::f64::consts::SQRT_2;
+
+impl Model {
+    /// Builds the model with GraphStorm's initialisation, drawing from torch's CPU generator
+    /// (seed it with `tch::manual_seed` first for reproducible weights).
+    pub fn new(spec: ModelSpec) -> Model {
+        let h = spec.hidden as i64;
+        let nt = spec.feat_dims.len();
+        let mut input_projs = Vec::with_capacity(nt);
+        let mut proj_matrix = Vec::with_capacity(nt);
+        let mut embeddings = Vec::with_capacity(nt);
+        for t in 0..nt {
+            let f = spec.feat_dims[t] as i64;
+            if f > 0 {
+                input_projs.push(Some(xavier(&[f, h], RELU_GAIN)));
+                if spec.use_node_embeddings {
+                    embeddings.push(Some(Embedding::new(t, spec.num_nodes[t], spec.hidden)));
+                    proj_matrix.push(Some(xavier(&[2 * h, h], RELU_GAIN)));
+                } else {
+                    embeddings.push(None);
+                    proj_matrix.push(None);
+                }
+            } else {
+                input_projs.push(None);
+                embeddings.push(Some(Embedding::new(t, spec.num_nodes[t], spec.hidden)));
+                proj_matrix.push(Some(xavier(&[h, h], RELU_GAIN)));
+            }
+        }
+        let mut layers = Vec::new();
+        if spec.encoder == Encoder::Rgcn {
+            let r = spec.etypes.len() as i64;
+            let bases = match spec.num_bases {
+                Some(b) if (b as i64) < r && b > 0 => Some(b as i64),
+                _ => None,
+            };
+            for l in 0..spec.num_layers {
+                let last = l + 1 == spec.num_layers;
+                let (din, dout) = (h, if last { spec.out_dim as i64 } else { h });
+                let (weight, w_comp) = match bases {
+                    Some(b) => (
+                        xavier(&[b, din, dout], RELU_GAIN),
+                        Some(xavier(&[r, b], RELU_GAIN)),
+                    ),
+                    None => (xavier(&[r, din, dout], RELU_GAIN), None),
+                };
+                let loop_weight = spec.use_self_loop.then(|| xavier(&[din, dout], RELU_GAIN));
+                let norms = (0..nt)
+                    .map(|_| match (last, spec.gnn_norm) {
+                        (false, Some(kind)) => Some(NormParams {
+                            weight: Tensor::ones([dout], (Kind::Float, tch::Device::Cpu)),
+                            bias: Tensor::zeros([dout], (Kind::Float, tch::Device::Cpu)),
+                            running: (kind == Norm::Batch).then(|| {
+                                (
+                                    Tensor::zeros([dout], (Kind::Float, tch::Device::Cpu)),
+                                    Tensor::ones([dout], (Kind::Float, tch::Device::Cpu)),
+                                )
+                            }),
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                layers.push(RgcnLayer {
+                    weight,
+                    w_comp,
+                    h_bias: Tensor::zeros([dout], (Kind::Float, tch::Device::Cpu)),
+                    loop_weight,
+                    norms,
+                    activation: !last,
+                    dropout: if last { 0.0 } else { spec.dropout },
+                });
+            }
+        }
+        let dec_in = match spec.encoder {
+            Encoder::Rgcn if spec.num_layers > 0 => spec.out_dim as i64,
+            _ => h,
+        };
+        let (decoder, decoder_b) = match spec.head {
+            Head::Classes(c) => (
+                xavier(&[dec_in, c as i64], RELU_GAIN),
+                spec.decoder_bias
+                    .then(|| Tensor::zeros([c as i64], (Kind::Float, tch::Device::Cpu))),
+            ),
+            Head::Regression => (
+                xavier(&[dec_in, 1], 1.0),
+                Some(Tensor::zeros([1], (Kind::Float, tch::Device::Cpu))),
+            ),
+        };
+        let mut m = Model {
+            spec,
+            input_projs,
+            proj_matrix,
+            embeddings,
+            layers,
+            decoder,
+            decoder_b,
+        };
+        for (_, p) in m.named_parameters_mut() {
+            let _ = p.set_requires_grad(true);
+        }
+        m
+    }
+
+    /// Dense parameters with their GraphStorm state-dict names, in a fixed order.
+    pub fn named_parameters(&self) -> Vec<(String, &Tensor)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            if let Some(c) = &layer.w_comp {
+                out.push((format!("gnn._layers.{l}.basis.weight"), &layer.weight));
+                out.push((format!("gnn._layers.{l}.basis.w_comp"), c));
+            } else {
+                out.push((format!("gnn._layers.{l}.weight"), &layer.weight));
+            }
+            out.push((format!("gnn._layers.{l}.h_bias"), &layer.h_bias));
+            if let Some(w) = &layer.loop_weight {
+                out.push((format!("gnn._layers.{l}.loop_weight"), w));
+            }
+            for (t, n) in layer.norms.iter().enumerate() {
+                if let Some(n) = n {
+                    let name = &self.spec.ntype_names[t];
+                    out.push((format!("gnn._layers.{l}.norm.{name}.weight"), &n.weight));
+                    out.push((format!("gnn._layers.{l}.norm.{name}.bias"), &n.bias));
+                }
+            }
+        }
+        for (t, w) in self.input_projs.iter().enumerate() {
+            if let Some(w) = w {
+                let name = &self.spec.ntype_names[t];
+                out.push((format!("node_embed.input_projs.{name}"), w));
+            }
+        }
+        for (t, w) in self.proj_matrix.iter().enumerate() {
+            if let Some(w) = w {
+                let name = &self.spec.ntype_names[t];
+                out.push((format!("node_embed.proj_matrix.{name}"), w));
+            }
+        }
+        out.push(("decoder.decoder".to_string(), &self.decoder));
+        if let Some(b) = &self.decoder_b {
+            out.push(("decoder.bias".to_string(), b));
+        }
+        out
+    }
+
+    /// Same order as [`Model::named_parameters`], mutable.
+    pub fn named_parameters_mut(&mut self) -> Vec<(String, &mut Tensor)> {
+        let names: Vec<String> = self
+            .named_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let mut refs: Vec<&mut Tensor> = Vec::new();
+        for layer in self.layers.iter_mut() {
+            refs.push(&mut layer.weight);
+            if let Some(c) = &mut layer.w_comp {
+                refs.push(c);
+            }
+            refs.push(&mut layer.h_bias);
+            if let Some(w) = &mut layer.loop_weight {
+                refs.push(w);
+            }
+            for n in layer.norms.iter_mut().flatten() {
+                refs.push(&mut n.weight);
+                refs.push(&mut n.bias);
+            }
+        }
+        for w in self.input_projs.iter_mut().flatten() {
+            refs.push(w);
+        }
+        for w in self.proj_matrix.iter_mut().flatten() {
+            refs.push(w);
+        }
+        refs.push(&mut self.decoder);
+        if let Some(b) = &mut self.decoder_b {
+            refs.push(b);
+        }
+        names.into_iter().zip(refs).collect()
+    }
+
+    /// Non-trainable state (batch-norm running statistics) by name.
+    pub fn named_buffers(&self) -> Vec<(String, &Tensor)> {
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            for (t, n) in layer.norms.iter().enumerate() {
+                if let Some(NormParams {
+                    running: Some((m, v)),
+                    ..
+                }) = n
+                {
+                    let name = &self.spec.ntype_names[t];
+                    out.push((format!("gnn._layers.{l}.norm.{name}.running_mean"), m));
+                    out.push((format!("gnn._layers.{l}.norm.{name}.running_var"), v));
+                }
+            }
+        }
+        out
+    }
+
+    /// Moves every parameter, buffer and embedding table to `device`.
+    pub fn to_device(&mut self, device: tch::Device) {
+        let mv = |t: &mut Tensor| {
+            let rg = t.requires_grad();
+            *t = t.detach().to_device(device).set_requires_grad(rg);
+        };
+        for layer in self.layers.iter_mut() {
+            mv(&mut layer.weight);
+            if let Some(c) = &mut layer.w_comp {
+                mv(c);
+            }
+            mv(&mut layer.h_bias);
+            if let Some(w) = &mut layer.loop_weight {
+                mv(w);
+            }
+            for n in layer.norms.iter_mut().flatten() {
+                mv(&mut n.weight);
+                mv(&mut n.bias);
+                if let Some((m, v)) = &mut n.running {
+                    mv(m);
+                    mv(v);
+                }
+            }
+        }
+        for w in self.input_projs.iter_mut().flatten() {
+            mv(w);
+        }
+        for w in self.proj_matrix.iter_mut().flatten() {
+            mv(w);
+        }
+        mv(&mut self.decoder);
+        if let Some(b) = &mut self.decoder_b {
+            mv(b);
+        }
+        for e in self.embeddings.iter_mut().flatten() {
+            mv(&mut e.table);
+        }
+    }
+
+    /// Overwrites the buffer `name` (checkpoint restore).
+    pub fn buffer_mut(&mut self, name: &str) -> Option<&mut Tensor> {
+        let names = self.spec.ntype_names.clone();
+        for (l, layer) in self.layers.iter_mut().enumerate() {
+            for (t, n) in layer.norms.iter_mut().enumerate() {
+                if let Some(NormParams {
+                    running: Some((m, v)),
+                    ..
+                }) = n
+                {
+                    if name == format!("gnn._layers.{l}.norm.{}.running_mean", names[t]) {
+                        return Some(m);
+                    }
+                    if name == format!("gnn._layers.{l}.norm.{}.running_var", names[t]) {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Input layer for the nodes `ids[t]` of every ntype: (n_t, H) per ntype. Rows gathered
+    /// from embedding tables are recorded in `trace` when training.
+    pub fn input_layer(
+        &self,
+        feats: &[Option<Tensor>],
+        ids: &[Tensor],
+        train: bool,
+        trace: Option<&mut EmbTrace>,
+    ) -> Vec<Tensor> {
+        let mut trace = trace;
+        let mut out = Vec::with_capacity(ids.len());
+        for (t, idx) in ids.iter().enumerate() {
+            let n = idx.size()[0];
+            let x = match (&self.input_projs[t], &feats[t]) {
+                (Some(w), Some(f)) if n > 0 => Some(f.index_select(0, idx).mm(w)),
+                (Some(w), _) => Some(Tensor::zeros(
+                    [n, self.spec.hidden as i64],
+                    (Kind::Float, w.device()),
+                )),
+                _ => None,
+            };
+            let emb = self.embeddings[t].as_ref().map(|e| {
+                let rows = e.table.index_select(0, idx);
+                if train && n > 0 {
+                    let leaf = rows.detach().set_requires_grad(true);
+                    if let Some(tr) = trace.as_deref_mut() {
+                        tr.rows.push((t, idx.shallow_clone(), leaf.shallow_clone()));
+                    }
+                    leaf
+                } else {
+                    rows
+                }
+            });
+            let mut h = match (x, emb) {
+                (Some(x), Some(e)) => {
+                    let p = self.proj_matrix[t].as_ref().expect("proj for embeddings");
+                    Tensor::cat(&[x, e], 1).mm(p)
+                }
+                (Some(x), None) => x,
+                (None, Some(e)) => {
+                    let p = self.proj_matrix[t].as_ref().expect("proj for embeddings");
+                    e.mm(p)
+                }
+                (None, None) => unreachable!("every ntype has features or an embedding"),
+            };
+            if self.spec.input_activate {
+                h = h.relu().dropout(self.spec.dropout, train);
+            }
+            out.push(h);
+        }
+        out
+    }
+
+    /// Number of GNN layers (0 for `mlp`).
+    pub fn num_gnn_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// GNN layer `l` on one message-passing step: src representations per ntype (the first
+    /// `num_dst[t]` rows are the dst nodes) → dst representations per ntype.
+    pub fn gnn_layer(&self, l: usize, g: &LayerGraph, h_src: &[Tensor], train: bool) -> Vec<Tensor> {
+        let layer = &self.layers[l];
+        let r = self.spec.etypes.len() as i64;
+        let w = match &layer.w_comp {
+            Some(c) => {
+                let s = layer.weight.size();
+                c.mm(&layer.weight.view([s[0], -1])).view([r, s[1], s[2]])
+            }
+            None => layer.weight.shallow_clone(),
+        };
+        let dout = layer.h_bias.size()[0];
+        let mut out = Vec::with_capacity(h_src.len());
+        for (d, hs) in h_src.iter().enumerate() {
+            let nd = g.num_dst[d];
+            let mut acc: Option<Tensor> = None;
+            for (e, &(s, dt)) in self.spec.etypes.iter().enumerate() {
+                if dt != d || nd == 0 {
+                    continue;
+                }
+                let Some((offsets, idx)) = &g.rels[e] else {
+                    continue;
+                };
+                let agg = mean_aggregate(&h_src[s], idx, offsets);
+                let m = agg.mm(&w.get(e as i64));
+                acc = Some(match acc {
+                    Some(a) => a + m,
+                    None => m,
+                });
+            }
+            let h_dst = hs.narrow(0, 0, nd);
+            let mut h = match acc {
+                Some(a) => a,
+                None => Tensor::zeros([nd, dout], (Kind::Float, hs.device())),
+            };
+            if let Some(lw) = &layer.loop_weight {
+                h = h + h_dst.mm(lw);
+            }
+            h = h + &layer.h_bias;
+            if let Some(norm) = &layer.norms[d] {
+                h = apply_norm(norm, &h, train);
+            }
+            if layer.activation {
+                h = h.relu();
+            }
+            if layer.dropout > 0.0 {
+                h = h.dropout(layer.dropout, train);
+            }
+            out.push(h);
+        }
+        out
+    }
+
+    /// Decoder logits (classification) or values (regression, shape (n, 1)).
+    pub fn decode(&self, h: &Tensor) -> Tensor {
+        let y = h.mm(&self.decoder);
+        match &self.decoder_b {
+            Some(b) => y + b,
+            None => y,
+        }
+    }
+}
+
+impl Embedding {
+    fn new(ntype: usize, rows: usize, dim: usize) -> Embedding {
+        let table = Tensor::empty([rows as i64, dim as i64], (Kind::Float, tch::Device::Cpu))
+            .uniform_(-1.0, 1.0);
+        Embedding { ntype, table }
+    }
+}
+
+/// Mean of `h[idx[offsets[i]..offsets[i+1]]]` per segment `i` (0 for an empty segment): one
+/// fused gather + mean (`embedding_bag`, mode mean), differentiable w.r.t. `h`.
+pub fn mean_aggregate(h: &Tensor, idx: &Tensor, offsets: &Tensor) -> Tensor {
+    let (out, _, _, _) =
+        Tensor::embedding_bag::<Tensor>(h, idx, offsets, false, 1, false, None, true);
+    out
+}
+
+fn apply_norm(n: &NormParams, h: &Tensor, train: bool) -> Tensor {
+    match &n.running {
+        None => {
+            let d = h.size()[1];
+            h.layer_norm([d], Some(&n.weight), Some(&n.bias), 1e-5, false)
+        }
+        Some((m, v)) => {
+            if h.size()[0] == 0 {
+                return h.shallow_clone();
+            }
+            h.batch_norm(
+                Some(&n.weight),
+                Some(&n.bias),
+                Some(m),
+                Some(v),
+                train,
+                0.1,
+                1e-5,
+                false,
+            )
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Embeddings and predictions of a run in GraphStorm's layout (spec/training.md §4.2–4.3),
+//! through [`crate::format::results`], with construction IDs in the `*_nids` files.
+
+use std::path::Path;
+
+use tch::Tensor;
+
+use super::config::TrainConfig;
+use super::run::{prediction_values, Data, Prediction};
+use crate::format::results;
+use crate::error::{Error, Result};
+
+/// Writes `path` as pretty JSON (temp file + rename).
+pub fn write_json(path: &Path, doc: &serde_json::Value) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
+        }
+    }
+    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    let text = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+    std::fs::write(&tmp, text).map_err(|e| Error::write(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
+}
+
+/// Construction IDs of the per-type shuffled IDs `ids` of ntype `t`.
+fn construction_ids(data: &Data, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
+    let map = data.g.construction_ids(t)?;
+    Ok(ids.iter().map(|&i| map[i as usize]).collect())
+}
+
+/// Saves embeddings `(ntype, rows (n, d), shuffled IDs)` under `dir` (GraphStorm's
+/// `emb_info.json` + `<ntype>/embed-00000.pt` + `embed_nids-00000.pt`).
+pub(crate) fn save_embeddings(dir: &Path, data: &Data, embs: &[(usize, &Tensor, &[i64])]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let mut names = Vec::new();
+    let mut dims = Vec::new();
+    for (t, h, ids) in embs {
+        let h = h.to_device(tch::Device::Cpu).contiguous();
+        let rows = h.size()[0] as usize;
+        let dim = h.size().get(1).copied().unwrap_or(1) as usize;
+        let values = Vec::<f32>::try_from(h.flatten(0, -1))
+            .map_err(|e| Error::Other(format!("embeddings: {e}")))?;
+        let nids = construction_ids(data, *t, ids)?;
+        let name = &data.g.ntypes()[*t];
+        results::save_embeddings(dir, name, 0, &values, rows, dim, &nids)?;
+        names.push(name.clone());
+        dims.push(dim);
+    }
+    results::write_emb_info(dir, &names, &dims)
+}
+
+/// Saves predictions of the target ntype under `dir` (`result_info.json` +
+/// `<ntype>/predict-00000.pt` + `predict_nids-00000.pt`).
+pub(crate) fn save_predictions(
+    dir: &Path,
+    data: &Data,
+    plan: &TrainConfig,
+    out: &Tensor,
+    ids: &[i64],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let pred = match prediction_values(plan, out) {
+        Prediction::Values { cols, data: v } => results::Pred::Proba {
+            rows: ids.len(),
+            cols,
+            data: v,
+        },
+        Prediction::Classes(c) => results::Pred::Class(c),
+    };
+    let nids = construction_ids(data, data.target, ids)?;
+    let name = &data.g.ntypes()[data.target];
+    results::save_predictions(dir, name, 0, &pred, &nids)?;
+    results::write_result_info_nodes(dir, std::slice::from_ref(name))
+}
