@@ -323,9 +323,7 @@ impl ReverseMap {
                 None => {
                     return Err(Error::input(
                         file,
-                        format!(
-                            "row {i}: construction ID {c} is not in the raw ID map (0..{n})"
-                        ),
+                        format!("row {i}: construction ID {c} is not in the raw ID map (0..{n})"),
                     ))
                 }
             }
@@ -538,8 +536,8 @@ fn write_parquet(file: std::fs::File, batch: &RecordBatch) -> std::result::Resul
         .set_compression(parquet::basic::Compression::SNAPPY)
         .build();
     let fail = |e: parquet::errors::ParquetError| format!("writing Parquet: {e}");
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(fail)?;
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(fail)?;
     w.write(batch).map_err(fail)?;
     w.close().map_err(fail)?;
     Ok(())

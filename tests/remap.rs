@@ -87,7 +87,10 @@ fn nid_values(a: &dyn Array) -> Vec<Value> {
 }
 
 fn list_rows(a: &dyn Array) -> Vec<Vec<f32>> {
-    let l = a.as_any().downcast_ref::<ListArray>().expect("a list column");
+    let l = a
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .expect("a list column");
     (0..l.len())
         .map(|i| l.value(i).as_primitive::<Float32Type>().values().to_vec())
         .collect()
@@ -167,7 +170,10 @@ fn embeddings_and_predictions_map_to_raw_ids() {
             let want: Vec<f32> = (0..dim).map(|k| emb_val(c, k)).collect();
             assert_eq!(rows[i], want, "{t} row {i}");
         }
-        assert!(!emb.join(t).join("embed-00000.pt").exists(), "input removed");
+        assert!(
+            !emb.join(t).join("embed-00000.pt").exists(),
+            "input removed"
+        );
         assert!(!emb.join(t).join("embed_nids-00000.pt").exists());
     }
     assert!(emb.join("emb_info.json").exists(), "emb_info.json stays");
@@ -349,7 +355,10 @@ fn missing_id_map_warns_and_keeps_inputs() {
     ]);
     ok(&o);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no raw ID mapping for node type(s) store"), "{err}");
+    assert!(
+        err.contains("no raw ID mapping for node type(s) store"),
+        "{err}"
+    );
     assert!(emb.join("store/embed-00000.pt").exists());
     assert!(emb.join("user/embed-00000.pt").exists());
     assert!(!emb.join("user/embed-00000_00000.parquet").exists());
@@ -373,7 +382,10 @@ fn bad_inputs_fail_naming_the_file() {
         err.contains("embed_nids-00000.pt") && err.contains("row 1"),
         "{err}"
     );
-    assert!(emb.join("user/embed-00000.pt").exists(), "inputs kept on error");
+    assert!(
+        emb.join("user/embed-00000.pt").exists(),
+        "inputs kept on error"
+    );
     // Row count mismatch between embeddings and IDs.
     save_embeddings(&emb, "user", 0, &[1.0], 1, 1, &[0]).unwrap();
     std::fs::copy(
@@ -382,7 +394,11 @@ fn bad_inputs_fail_naming_the_file() {
     )
     .unwrap();
     save_embeddings(&emb, "user", 0, &[1.0, 2.0], 2, 1, &[0, 1]).unwrap();
-    std::fs::copy(tmp.path().join("one_row.pt"), emb.join("user/embed-00000.pt")).unwrap();
+    std::fs::copy(
+        tmp.path().join("one_row.pt"),
+        emb.join("user/embed-00000.pt"),
+    )
+    .unwrap();
     let o = remap(&["--node-id-mapping", s(&map), "--node-emb-dir", s(&emb)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("2 IDs but"));

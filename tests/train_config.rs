@@ -100,7 +100,8 @@ fn bench_lp_is_not_supported_yet() {
     let e = load(&fixture("lp_rgcn.yaml"), &[]).unwrap_err().to_string();
     assert!(e.contains("lp_rgcn.yaml"), "{e}");
     assert!(
-        e.contains("gsf.link_prediction") && e.contains("not supported yet in graphprep (issue 12)"),
+        e.contains("gsf.link_prediction")
+            && e.contains("not supported yet in graphprep (issue 12)"),
         "{e}"
     );
 }
@@ -170,8 +171,14 @@ fn regression_task_and_its_defaults() {
     assert_eq!(c.task, Task::NodeRegression);
     assert_eq!(c.num_classes, None);
     assert_eq!(c.eval_metric, vec!["rmse"]);
-    let e = err(&y.replace("label_field: y\n", "label_field: y\n    eval_metric: accuracy\n"));
-    assert!(e.contains("metric 'accuracy' is not supported for regression (supported: rmse, mse, mae)"), "{e}");
+    let e = err(&y.replace(
+        "label_field: y\n",
+        "label_field: y\n    eval_metric: accuracy\n",
+    ));
+    assert!(
+        e.contains("metric 'accuracy' is not supported for regression (supported: rmse, mse, mae)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -196,7 +203,10 @@ fn values_of_every_form() {
     assert_eq!(c.node_feat_names("author"), Some(vec!["emb".to_string()]));
     assert_eq!(c.eval_metric, vec!["accuracy", "f1_score"]);
     assert_eq!(c.imbalance_class_weights, Some(vec![1.0, 2.0, 0.5]));
-    assert_eq!(c.early_stop_strategy, EarlyStopStrategy::ConsecutiveIncrease);
+    assert_eq!(
+        c.early_stop_strategy,
+        EarlyStopStrategy::ConsecutiveIncrease
+    );
     assert_eq!(c.topk_model_to_save, Some(2));
     assert_eq!(c.save_embed_path, Some(PathBuf::from("/tmp/emb")));
     assert_eq!(c.save_prediction_path, Some(PathBuf::from("/tmp/emb")));
@@ -205,7 +215,10 @@ fn values_of_every_form() {
     // One name for every node type.
     let c = parse(&minimal("    node_feat_name: feat\n"));
     assert_eq!(c.node_feat_name, NodeFeat::All(vec!["feat".into()]));
-    assert_eq!(c.node_feat_names("anything"), Some(vec!["feat".to_string()]));
+    assert_eq!(
+        c.node_feat_names("anything"),
+        Some(vec!["feat".to_string()])
+    );
     // Per-etype fanouts.
     let c = parse(&minimal("").replace(
         "fanout: \"5,5\"",
@@ -293,12 +306,18 @@ fn runtime_yaml_reads_back_equal() {
 #[test]
 fn unknown_keys_name_their_path() {
     let e = err(&minimal("").replace("    lr: 0.1\n", "    lrr: 0.1\n    lr: 0.1\n"));
-    assert!(e.contains("test.yaml: gsf.hyperparam.lrr: unknown key; did you mean lr?"), "{e}");
+    assert!(
+        e.contains("test.yaml: gsf.hyperparam.lrr: unknown key; did you mean lr?"),
+        "{e}"
+    );
     let e = err(&minimal("    totally_new_option: 1\n"));
     assert!(e.contains("gsf.gnn.totally_new_option: unknown key"), "{e}");
     assert!(!e.contains("did you mean"), "{e}");
     let e = err_ov(&minimal(""), &[("num-epoch", "3")]);
-    assert!(e.contains("--num-epoch") && e.contains("did you mean num-epochs?"), "{e}");
+    assert!(
+        e.contains("--num-epoch") && e.contains("did you mean num-epochs?"),
+        "{e}"
+    );
     let e = err(&format!("{}extra_top: 1\n", minimal("")));
     assert!(e.contains("extra_top: unknown top-level key"), "{e}");
 }
@@ -325,35 +344,66 @@ fn unsupported_features_fail_only_when_used() {
         "    num_ffn_layers_in_input: 0\n    use_pseudolabel: false\n    class_loss_func: cross_entropy\n",
     ));
     let e = err(&minimal("").replace("model_encoder_type: rgcn", "model_encoder_type: rgat"));
-    assert!(e.contains("encoder 'rgat' is not supported yet in graphprep (supported: rgcn, mlp)"), "{e}");
+    assert!(
+        e.contains("encoder 'rgat' is not supported yet in graphprep (supported: rgcn, mlp)"),
+        "{e}"
+    );
     let e = err(&minimal("").replace("model_encoder_type: rgcn", "model_encoder_type: foo"));
     assert!(e.contains("unknown encoder 'foo'"), "{e}");
     let e = err(&minimal("").replace("num_classes: 3", "num_classes:\n      paper: 3"));
-    assert!(e.contains("gsf.node_classification.num_classes: a per-node-type dict is not supported yet"), "{e}");
+    assert!(
+        e.contains(
+            "gsf.node_classification.num_classes: a per-node-type dict is not supported yet"
+        ),
+        "{e}"
+    );
     let e = err(&format!("{}udf:\n  x: 1\n", minimal("")));
     assert!(e.contains("udf: not supported"), "{e}");
     let e = err(&format!("{}lm_model:\n  node_lm_models: []\n", minimal("")));
     assert!(e.contains("lm_model: not supported"), "{e}");
     for task in ["edge_classification", "edge_regression", "link_prediction"] {
         let e = err(&minimal("").replace("node_classification", task));
-        assert!(e.contains(&format!("gsf.{task}: the {task} task is not supported yet in graphprep (issue 12)")), "{e}");
+        assert!(
+            e.contains(&format!(
+                "gsf.{task}: the {task} task is not supported yet in graphprep (issue 12)"
+            )),
+            "{e}"
+        );
     }
     let e = err("version: 1.0\ngsf:\n  multi_task_learning:\n    - node_classification: {}\n");
-    assert!(e.contains("multi_task_learning") && e.contains("issue 12"), "{e}");
+    assert!(
+        e.contains("multi_task_learning") && e.contains("issue 12"),
+        "{e}"
+    );
 }
 
 #[test]
 fn type_errors_name_path_and_type() {
     let e = err(&minimal("").replace("hidden_size: 16", "hidden_size: big"));
-    assert!(e.contains("gsf.gnn.hidden_size: expected an integer, got the string 'big'"), "{e}");
+    assert!(
+        e.contains("gsf.gnn.hidden_size: expected an integer, got the string 'big'"),
+        "{e}"
+    );
     let e = err(&minimal("").replace("lr: 0.1", "lr: fast"));
-    assert!(e.contains("gsf.hyperparam.lr: expected a number, got the string 'fast'"), "{e}");
+    assert!(
+        e.contains("gsf.hyperparam.lr: expected a number, got the string 'fast'"),
+        "{e}"
+    );
     let e = err(&minimal("    use_self_loop: 3\n"));
-    assert!(e.contains("gsf.gnn.use_self_loop: expected a boolean, got the integer 3"), "{e}");
+    assert!(
+        e.contains("gsf.gnn.use_self_loop: expected a boolean, got the integer 3"),
+        "{e}"
+    );
     let e = err(&minimal("    eval_metric: {a: 1}\n"));
-    assert!(e.contains("gsf.gnn.eval_metric: expected a list of strings, got a mapping"), "{e}");
+    assert!(
+        e.contains("gsf.gnn.eval_metric: expected a list of strings, got a mapping"),
+        "{e}"
+    );
     let e = err(&minimal("").replace("fanout: \"5,5\"", "fanout: \"5\""));
-    assert!(e.contains("gsf.gnn.fanout: 1 layers in fanout '5', num_layers is 2"), "{e}");
+    assert!(
+        e.contains("gsf.gnn.fanout: 1 layers in fanout '5', num_layers is 2"),
+        "{e}"
+    );
     let e = err(&minimal("").replace("fanout: \"5,5\"", "fanout: \"5,x\""));
     assert!(e.contains("not an integer"), "{e}");
     let e = err(&minimal("    dropout: 1.5\n"));
@@ -365,7 +415,10 @@ fn type_errors_name_path_and_type() {
     let e = err(&minimal("    mask_field_names: [a, b]\n"));
     assert!(e.contains("expected 3 names [train, val, test]"), "{e}");
     let e = err_ov(&minimal(""), &[("num-epochs", "many")]);
-    assert!(e.contains("--num-epochs") && e.contains("expected an integer, got 'many'"), "{e}");
+    assert!(
+        e.contains("--num-epochs") && e.contains("expected an integer, got 'many'"),
+        "{e}"
+    );
     let e = err("gsf: [\n");
     assert!(e.contains("invalid YAML"), "{e}");
     let e = err("version: 1.0\ngsf:\n");
@@ -380,7 +433,10 @@ fn required_keys_are_named() {
         "{e}"
     );
     let e = err(&minimal("").replace("    fanout: \"5,5\"\n    num_layers: 2\n", ""));
-    assert!(e.contains("missing required keys fanout, num_layers"), "{e}");
+    assert!(
+        e.contains("missing required keys fanout, num_layers"),
+        "{e}"
+    );
     // mlp needs neither.
     let c = parse(
         &minimal("")
@@ -390,6 +446,11 @@ fn required_keys_are_named() {
     assert_eq!(c.num_layers, 0);
     let e = err(&minimal("").replace("  node_classification:\n", "  other:\n"));
     assert!(e.contains("no task section"), "{e}");
-    let e = load(Path::new("/nonexistent/x.yaml"), &[]).unwrap_err().to_string();
-    assert!(e.contains("/nonexistent/x.yaml") && e.contains("cannot read"), "{e}");
+    let e = load(Path::new("/nonexistent/x.yaml"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("/nonexistent/x.yaml") && e.contains("cannot read"),
+        "{e}"
+    );
 }

@@ -256,7 +256,10 @@ pub fn read_result_info(dir: &Path) -> Result<ResultInfo> {
     let mut etypes = Vec::new();
     if let Some(a) = v.get("etypes").and_then(Value::as_array) {
         for e in a {
-            match e.as_array().map(|x| x.iter().map(Value::as_str).collect::<Vec<_>>()) {
+            match e
+                .as_array()
+                .map(|x| x.iter().map(Value::as_str).collect::<Vec<_>>())
+            {
                 Some(x) if x.len() == 3 && x.iter().all(Option::is_some) => etypes.push((
                     x[0].unwrap_or_default().to_string(),
                     x[1].unwrap_or_default().to_string(),
@@ -304,7 +307,10 @@ pub fn load_nids(path: &Path) -> Result<Vec<i64>> {
         ));
     }
     match t.dtype {
-        DType::I64 => Ok(t.values::<i64>().map(|v| v.into_owned()).unwrap_or_default()),
+        DType::I64 => Ok(t
+            .values::<i64>()
+            .map(|v| v.into_owned())
+            .unwrap_or_default()),
         DType::I32 => Ok(t
             .values::<i32>()
             .map(|v| v.iter().map(|&x| x as i64).collect())
@@ -330,7 +336,10 @@ pub fn load_f32_matrix(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
         }
     };
     let data: Vec<f32> = match t.dtype {
-        DType::F32 => t.values::<f32>().map(|v| v.into_owned()).unwrap_or_default(),
+        DType::F32 => t
+            .values::<f32>()
+            .map(|v| v.into_owned())
+            .unwrap_or_default(),
         DType::F64 => t
             .values::<f64>()
             .map(|v| v.iter().map(|&x| x as f32).collect())
@@ -360,7 +369,10 @@ pub fn load_pred_file(path: &Path) -> Result<Pred> {
     if t.shape.len() == 2 && t.shape[1] == 1 {
         // (n, 1) integer predictions: read as (n,).
         let v: Vec<i64> = match t.dtype {
-            DType::I64 => t.values::<i64>().map(|v| v.into_owned()).unwrap_or_default(),
+            DType::I64 => t
+                .values::<i64>()
+                .map(|v| v.into_owned())
+                .unwrap_or_default(),
             DType::I32 => t
                 .values::<i32>()
                 .map(|v| v.iter().map(|&x| x as i64).collect())
@@ -437,7 +449,10 @@ mod tests {
             cols: 2,
         };
         save_predictions(d.path(), "paper", 0, &p, &[5, 3]).unwrap();
-        assert_eq!(load_predictions(d.path(), "paper", 0).unwrap(), (p, vec![5, 3]));
+        assert_eq!(
+            load_predictions(d.path(), "paper", 0).unwrap(),
+            (p, vec![5, 3])
+        );
         let c = Pred::Class(vec![1, 0, 2]);
         save_predictions(d.path(), "a", 0, &c, &[0, 1, 2]).unwrap();
         assert_eq!(load_predictions(d.path(), "a", 0).unwrap().0, c);
