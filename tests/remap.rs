@@ -414,3 +414,130 @@ fn bad_inputs_fail_naming_the_file() {
     let o = remap(&["--output-format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Copies the folder tree `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+/// Relative paths of the files under `dir`, sorted.
+fn tree(dir: &Path) -> Vec<PathBuf> {
+    common::files(dir).into_keys().collect()
+}
+
+/// Same inputs through GraphStorm 0.5.1's `remap_result` (the reference env of
+/// shared/refenv.sh, `REFENV` or ~/.cache/graphprep-refenv) and `graphprep remap`: the same
+/// files, Parquet columns with the same names, types and values, byte-identical CSV.
+#[test]
+#[ignore = "needs the GraphStorm reference env (shared/refenv.sh)"]
+fn matches_graphstorm_remap_result() {
+    let env = std::env::var("REFENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/graphprep-refenv")
+        });
+    let py = env.join("bin/python");
+    assert!(py.exists(), "no reference env at {}", env.display());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let n_user = raw_ids(&out, "user").unwrap().len();
+    let n_item = raw_ids(&out, "item").unwrap().len();
+    let src = tmp.path().join("src");
+    let (emb, pred) = (src.join("emb"), src.join("pred"));
+    write_embs(&emb, "user", n_user, 3);
+    write_embs(&emb, "item", n_item, 2);
+    write_emb_info(&emb, &["user".into(), "item".into()], &[3, 2]).unwrap();
+    let proba: Vec<f32> = (0..n_user)
+        .flat_map(|c| [c as f32 / 7.0, 1e-5, 1.0])
+        .collect();
+    let nids: Vec<i64> = (0..n_user as i64).rev().collect();
+    let p = Pred::Proba {
+        data: proba,
+        rows: n_user,
+        cols: 3,
+    };
+    save_predictions(&pred, "user", 0, &p, &nids).unwrap();
+    let cls: Vec<i64> = (0..n_item as i64).map(|c| c % 4).collect();
+    let inids: Vec<i64> = (0..n_item as i64).collect();
+    save_predictions(&pred, "item", 0, &Pred::Class(cls), &inids).unwrap();
+    write_result_info_nodes(&pred, &["user".into(), "item".into()]).unwrap();
+    let map = out.join("raw_id_mappings");
+    for (format, chunk) in [("parquet", "5"), ("csv", "100")] {
+        let (gs, gp) = (
+            tmp.path().join(format!("gs-{format}")),
+            tmp.path().join(format!("gp-{format}")),
+        );
+        copy_tree(&src, &gs);
+        copy_tree(&src, &gp);
+        let args = |root: &Path| -> Vec<String> {
+            [
+                "--node-id-mapping",
+                s(&map),
+                "--node-emb-dir",
+                s(&root.join("emb")),
+                "--prediction-dir",
+                s(&root.join("pred")),
+                "--output-format",
+                format,
+                "--output-chunk-size",
+                chunk,
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect()
+        };
+        let o = Command::new(&py)
+            .args(["-m", "graphstorm.gconstruct.remap_result"])
+            .args(args(&gs))
+            .args(["--num-processes", "1"])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "remap_result failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let strs = args(&gp);
+        ok(&remap(&strs.iter().map(String::as_str).collect::<Vec<_>>()));
+        // GraphStorm leaves SUCC_<rank> markers; compare the data files.
+        let files = |d: &Path| -> Vec<PathBuf> {
+            tree(d)
+                .into_iter()
+                .filter(|p| !p.to_string_lossy().contains("SUCC"))
+                .collect()
+        };
+        assert_eq!(files(&gs), files(&gp), "{format}: file sets");
+        for f in files(&gp) {
+            let (a, b) = (gs.join(&f), gp.join(&f));
+            match f.extension().and_then(|x| x.to_str()) {
+                Some("parquet") => {
+                    let (ba, bb) = (read_parquet(&a), read_parquet(&b));
+                    assert_eq!(col_names(&ba), col_names(&bb), "{f:?}");
+                    for (ca, cb) in ba.columns().iter().zip(bb.columns()) {
+                        assert_eq!(ca.data_type(), cb.data_type(), "{f:?}");
+                        assert_eq!(ca.as_ref(), cb.as_ref(), "{f:?}");
+                    }
+                }
+                Some("csv") => assert_eq!(
+                    std::fs::read_to_string(&a).unwrap(),
+                    std::fs::read_to_string(&b).unwrap(),
+                    "{f:?}"
+                ),
+                _ => assert_eq!(
+                    std::fs::read(&a).unwrap(),
+                    std::fs::read(&b).unwrap(),
+                    "{f:?}"
+                ),
+            }
+        }
+    }
+}
