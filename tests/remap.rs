@@ -541,3 +541,59 @@ fn matches_graphstorm_remap_result() {
         }
     }
 }
+
+#[test]
+fn ranks_split_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let map = out.join("raw_id_mappings");
+    let emb = tmp.path().join("emb");
+    for r in 0..3 {
+        save_embeddings(&emb, "user", r, &[r as f32], 1, 1, &[r as i64]).unwrap();
+    }
+    write_emb_info(&emb, &["user".into()], &[1]).unwrap();
+    // Shared FS, 3 files on 2 ranks: rank 0 takes 1, rank 1 takes 2.
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "1",
+        "--world-size",
+        "2",
+    ]);
+    ok(&o);
+    let d = emb.join("user");
+    assert!(d.join("embed-00000.pt").exists());
+    assert!(!d.join("embed-00000_00000.parquet").exists());
+    for r in ["00001", "00002"] {
+        assert!(d.join(format!("embed-{r}_00000.parquet")).exists());
+        assert!(!d.join(format!("embed-{r}.pt")).exists());
+    }
+    // No shared FS: a rank converts the files of its own suffix.
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "0",
+        "--world-size",
+        "2",
+        "--with-shared-fs",
+        "false",
+    ]);
+    ok(&o);
+    assert!(d.join("embed-00000_00000.parquet").exists());
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rank 2 is not in 0..world size 1"));
+}

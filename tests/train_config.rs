@@ -254,6 +254,7 @@ fn cli_overrides_replace_yaml_values() {
             ("fanout", "2,3"),
             ("eval-metric", "accuracy f1_score"),
             ("part-config", "/data/g.json"),
+            ("restore-model-path", "none"),
         ]),
     )
     .unwrap();
@@ -267,6 +268,8 @@ fn cli_overrides_replace_yaml_values() {
     assert_eq!(c.fanout.unwrap().ints(), Some(vec![2, 3]));
     assert_eq!(c.eval_metric, vec!["accuracy", "f1_score"]);
     assert_eq!(c.part_config, Some(PathBuf::from("/data/g.json")));
+    // `none` means None only for the three save paths (GraphStorm's override_arguments).
+    assert_eq!(c.restore_model_path, Some(PathBuf::from("none")));
 }
 
 #[test]

@@ -299,7 +299,7 @@ enum Kind {
     Str,
     /// Whitespace-separated on the CLI (argparse `nargs='+'`).
     List,
-    /// A path; `none` (any case) on the CLI = None.
+    /// A path; `none` (any case) on the CLI = None for [`NONE_PATHS`].
     Path,
 }
 
@@ -512,7 +512,7 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
                 ),
             ));
         };
-        let value = cli_value(kind, v)
+        let value = cli_value(&key, kind, v)
             .map_err(|m| Error::config(format!("--{}", key.replace('_', "-")), m))?;
         match entries.iter_mut().find(|(k2, _, _)| *k2 == key) {
             Some(e) => e.2 = value,
@@ -532,8 +532,11 @@ fn yaml_key(k: &Yaml) -> std::result::Result<String, &'static str> {
     }
 }
 
-/// A CLI override string as a YAML value of `kind`.
-fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
+/// The keys whose CLI value `none` (any case) means None (`override_arguments`).
+const NONE_PATHS: &[&str] = &["save_model_path", "save_embed_path", "save_prediction_path"];
+
+/// A CLI override string for `key` as a YAML value of `kind`.
+fn cli_value(key: &str, kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
     Ok(match kind {
         Bool => Yaml::Boolean(matches!(v.to_ascii_lowercase().as_str(), "true" | "1")),
         Int => Yaml::Integer(
@@ -542,10 +545,11 @@ fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
                 .map_err(|_| format!("expected an integer, got '{v}'"))?,
         ),
         Float => {
-            v.trim()
+            let f = v
+                .trim()
                 .parse::<f64>()
                 .map_err(|_| format!("expected a number, got '{v}'"))?;
-            Yaml::Real(v.trim().to_string())
+            Yaml::Real(yaml11_float(f))
         }
         Str => Yaml::String(v.to_string()),
         List => Yaml::Array(
@@ -553,9 +557,30 @@ fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
                 .map(|s| Yaml::String(s.to_string()))
                 .collect(),
         ),
-        Path if v.eq_ignore_ascii_case("none") => Yaml::Null,
+        Path if v.eq_ignore_ascii_case("none") && NONE_PATHS.contains(&key) => Yaml::Null,
         Path => Yaml::String(v.to_string()),
     })
+}
+
+/// `f` spelled so that YAML 1.1 readers (PyYAML, GraphStorm) also read a float: always with a
+/// `.` (`3.0`, `1.0e-05`).
+fn yaml11_float(f: f64) -> String {
+    if !f.is_finite() {
+        return if f.is_nan() {
+            ".nan".into()
+        } else if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
+    }
+    let s = format!("{f:?}");
+    match s.split_once('e') {
+        Some((m, e)) if !m.contains('.') => format!("{m}.0e{e}"),
+        Some(_) => s,
+        None if s.contains('.') => s,
+        None => format!("{s}.0"),
+    }
 }
 
 /// Typed access to the merged options, with the YAML path of each key in errors.
@@ -1105,6 +1130,14 @@ mod tests {
         assert!(Fanout::parse("a/b:3", "p")
             .unwrap_err()
             .contains("src/rel/dst"));
+    }
+
+    #[test]
+    fn cli_floats_stay_floats_in_yaml_1_1() {
+        assert_eq!(yaml11_float(0.125), "0.125");
+        assert_eq!(yaml11_float(3.0), "3.0");
+        assert_eq!(yaml11_float(1e-10), "1.0e-10");
+        assert_eq!(yaml11_float(f64::INFINITY), ".inf");
     }
 
     #[test]
