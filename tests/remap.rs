@@ -68,12 +68,10 @@ fn write_embs(dir: &Path, ntype: &str, n: usize, dim: usize) -> Vec<i64> {
 }
 
 fn read_parquet(p: &Path) -> arrow::record_batch::RecordBatch {
-    let r = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<_> = r.map(|b| b.unwrap()).collect();
-    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap()).unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<_> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 fn nid_values(a: &dyn Array) -> Vec<Value> {
@@ -596,4 +594,35 @@ fn ranks_split_the_files() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("rank 2 is not in 0..world size 1"));
+}
+
+#[test]
+fn an_empty_input_gives_one_empty_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let pred = tmp.path().join("pred");
+    save_predictions(
+        &pred,
+        "user",
+        0,
+        &Pred::Proba {
+            data: vec![],
+            rows: 0,
+            cols: 2,
+        },
+        &[],
+    )
+    .unwrap();
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&out.join("raw_id_mappings")),
+        "--prediction-dir",
+        s(&pred),
+        "--pred-ntypes",
+        "user",
+    ]);
+    ok(&o);
+    let b = read_parquet(&pred.join("user/pred.predict-00000_00000.parquet"));
+    assert_eq!(b.num_rows(), 0);
+    assert_eq!(col_names(&b), ["pred", "nid"]);
 }
