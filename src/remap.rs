@@ -216,6 +216,11 @@ fn emb_ntypes(dir: &Path) -> Result<Vec<String>> {
 }
 
 fn collect_jobs(opts: &RemapOptions) -> Result<Vec<Job>> {
+    for d in opts.node_emb_dir.iter().chain(&opts.prediction_dir) {
+        if !d.is_dir() {
+            log::warn!("{}: no such folder, nothing to remap there", d.display());
+        }
+    }
     let mut jobs = Vec::new();
     if let Some(emb) = &opts.node_emb_dir {
         for t in emb_ntypes(emb)? {
@@ -429,9 +434,10 @@ pub fn remap(opts: &RemapOptions) -> Result<RemapSummary> {
         }
     }
     log::info!(
-        "remapped {} rows into {} files",
+        "remapped {} rows into {} files, removed {} inputs",
         summary.rows,
-        summary.written.len()
+        summary.written.len(),
+        summary.removed.len()
     );
     Ok(summary)
 }

@@ -175,17 +175,7 @@ pub fn run(a: RemapArgs) -> i32 {
         }
     };
     match session.pool.install(|| lib::remap(&opts)) {
-        Ok(s) => {
-            if s.skipped.is_none() {
-                log::info!(
-                    "wrote {} files ({} rows), removed {} inputs",
-                    s.written.len(),
-                    s.rows,
-                    s.removed.len()
-                );
-            }
-            0
-        }
+        Ok(_) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             1
