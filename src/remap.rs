@@ -12,7 +12,7 @@
 //! where `R` is the input's rank suffix and `C` the 5-digit chunk of at most
 //! `output_chunk_size` rows. `nid` keeps the raw ID map's type (string or int64). CSV output
 //! uses the same names with `.csv`, a header row and `;`-joined lists (numbers printed as
-//! NumPy prints float32). Parquet is Snappy-compressed. Outputs are written to a temporary
+//! Python prints them). Parquet is Snappy-compressed. Outputs are written to a temporary
 //! name and renamed into place; inputs are deleted (unless `preserve_input`) only after every
 //! output exists. If a node type with inputs has no mapping folder, nothing is remapped and
 //! the summary says why (GraphStorm warns and exits 0).
@@ -216,6 +216,11 @@ fn emb_ntypes(dir: &Path) -> Result<Vec<String>> {
 }
 
 fn collect_jobs(opts: &RemapOptions) -> Result<Vec<Job>> {
+    for d in opts.node_emb_dir.iter().chain(&opts.prediction_dir) {
+        if !d.is_dir() {
+            log::warn!("{}: no such folder, nothing to remap there", d.display());
+        }
+    }
     let mut jobs = Vec::new();
     if let Some(emb) = &opts.node_emb_dir {
         for t in emb_ntypes(emb)? {
@@ -323,9 +328,7 @@ impl ReverseMap {
                 None => {
                     return Err(Error::input(
                         file,
-                        format!(
-                            "row {i}: construction ID {c} is not in the raw ID map (0..{n})"
-                        ),
+                        format!("row {i}: construction ID {c} is not in the raw ID map (0..{n})"),
                     ))
                 }
             }
@@ -339,7 +342,7 @@ fn list_f32(data: &[f32], rows: usize, cols: usize) -> ArrayRef {
     let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(cols, rows));
     let values = Arc::new(Float32Array::from(data.to_vec()));
     Arc::new(ListArray::new(
-        Arc::new(Field::new("item", DataType::Float32, true)),
+        Arc::new(Field::new("element", DataType::Float32, true)),
         offsets,
         values,
         None,
@@ -431,9 +434,10 @@ pub fn remap(opts: &RemapOptions) -> Result<RemapSummary> {
         }
     }
     log::info!(
-        "remapped {} rows into {} files",
+        "remapped {} rows into {} files, removed {} inputs",
         summary.rows,
-        summary.written.len()
+        summary.written.len(),
+        summary.removed.len()
     );
     Ok(summary)
 }
@@ -538,16 +542,17 @@ fn write_parquet(file: std::fs::File, batch: &RecordBatch) -> std::result::Resul
         .set_compression(parquet::basic::Compression::SNAPPY)
         .build();
     let fail = |e: parquet::errors::ParquetError| format!("writing Parquet: {e}");
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
-        .map_err(fail)?;
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(fail)?;
     w.write(batch).map_err(fail)?;
     w.close().map_err(fail)?;
     Ok(())
 }
 
-/// A float32 as NumPy's `str(np.float32(x))`: shortest round-trip digits, positional for
-/// 1e-4 <= |x| < 1e16 (with `.0` for integral values), else `1.5e-05` style.
-pub fn numpy_f32(x: f32) -> String {
+/// Python's `repr(float(x))`, as GraphStorm's CSV writer prints each float32 of a list
+/// (widened to float64): shortest round-trip digits, positional for 1e-4 <= |x| < 1e16 (with
+/// `.0` for integral values), else `9.99e-06` style.
+pub fn python_float_repr(x: f64) -> String {
     if x.is_nan() {
         return "nan".into();
     }
@@ -595,7 +600,7 @@ fn cell(a: &dyn Array, i: usize) -> std::result::Result<String, String> {
             let v = row.as_primitive::<arrow::datatypes::Float32Type>();
             v.values()
                 .iter()
-                .map(|&x| numpy_f32(x))
+                .map(|&x| python_float_repr(f64::from(x)))
                 .collect::<Vec<_>>()
                 .join(";")
         }
@@ -641,14 +646,18 @@ mod tests {
     }
 
     #[test]
-    fn floats_print_like_numpy() {
-        assert_eq!(numpy_f32(1.0), "1.0");
-        assert_eq!(numpy_f32(0.1), "0.1");
-        assert_eq!(numpy_f32(-2.5), "-2.5");
-        assert_eq!(numpy_f32(1e-5), "1e-05");
-        assert_eq!(numpy_f32(1.5e-7), "1.5e-07");
-        assert_eq!(numpy_f32(0.0), "0.0");
-        assert_eq!(numpy_f32(1e16), "1e+16");
-        assert_eq!(numpy_f32(0.0001), "0.0001");
+    fn floats_print_like_python() {
+        let r = |x: f32| python_float_repr(f64::from(x));
+        assert_eq!(r(1.0), "1.0");
+        assert_eq!(r(0.5), "0.5");
+        assert_eq!(r(0.1), "0.10000000149011612");
+        assert_eq!(r(-2.5), "-2.5");
+        assert_eq!(r(1e-5), "9.999999747378752e-06");
+        assert_eq!(python_float_repr(1.5e-7), "1.5e-07");
+        assert_eq!(r(0.0), "0.0");
+        assert_eq!(r(-0.0), "-0.0");
+        assert_eq!(python_float_repr(1e16), "1e+16");
+        assert_eq!(python_float_repr(0.0001), "0.0001");
+        assert_eq!(r(f32::NAN), "nan");
     }
 }

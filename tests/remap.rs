@@ -68,12 +68,10 @@ fn write_embs(dir: &Path, ntype: &str, n: usize, dim: usize) -> Vec<i64> {
 }
 
 fn read_parquet(p: &Path) -> arrow::record_batch::RecordBatch {
-    let r = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    let batches: Vec<_> = r.map(|b| b.unwrap()).collect();
-    arrow::compute::concat_batches(&batches[0].schema(), &batches).unwrap()
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap()).unwrap();
+    let schema = builder.schema().clone();
+    let batches: Vec<_> = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
 }
 
 fn nid_values(a: &dyn Array) -> Vec<Value> {
@@ -87,7 +85,10 @@ fn nid_values(a: &dyn Array) -> Vec<Value> {
 }
 
 fn list_rows(a: &dyn Array) -> Vec<Vec<f32>> {
-    let l = a.as_any().downcast_ref::<ListArray>().expect("a list column");
+    let l = a
+        .as_any()
+        .downcast_ref::<ListArray>()
+        .expect("a list column");
     (0..l.len())
         .map(|i| l.value(i).as_primitive::<Float32Type>().values().to_vec())
         .collect()
@@ -167,7 +168,10 @@ fn embeddings_and_predictions_map_to_raw_ids() {
             let want: Vec<f32> = (0..dim).map(|k| emb_val(c, k)).collect();
             assert_eq!(rows[i], want, "{t} row {i}");
         }
-        assert!(!emb.join(t).join("embed-00000.pt").exists(), "input removed");
+        assert!(
+            !emb.join(t).join("embed-00000.pt").exists(),
+            "input removed"
+        );
         assert!(!emb.join(t).join("embed_nids-00000.pt").exists());
     }
     assert!(emb.join("emb_info.json").exists(), "emb_info.json stays");
@@ -349,7 +353,10 @@ fn missing_id_map_warns_and_keeps_inputs() {
     ]);
     ok(&o);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no raw ID mapping for node type(s) store"), "{err}");
+    assert!(
+        err.contains("no raw ID mapping for node type(s) store"),
+        "{err}"
+    );
     assert!(emb.join("store/embed-00000.pt").exists());
     assert!(emb.join("user/embed-00000.pt").exists());
     assert!(!emb.join("user/embed-00000_00000.parquet").exists());
@@ -373,7 +380,10 @@ fn bad_inputs_fail_naming_the_file() {
         err.contains("embed_nids-00000.pt") && err.contains("row 1"),
         "{err}"
     );
-    assert!(emb.join("user/embed-00000.pt").exists(), "inputs kept on error");
+    assert!(
+        emb.join("user/embed-00000.pt").exists(),
+        "inputs kept on error"
+    );
     // Row count mismatch between embeddings and IDs.
     save_embeddings(&emb, "user", 0, &[1.0], 1, 1, &[0]).unwrap();
     std::fs::copy(
@@ -382,7 +392,11 @@ fn bad_inputs_fail_naming_the_file() {
     )
     .unwrap();
     save_embeddings(&emb, "user", 0, &[1.0, 2.0], 2, 1, &[0, 1]).unwrap();
-    std::fs::copy(tmp.path().join("one_row.pt"), emb.join("user/embed-00000.pt")).unwrap();
+    std::fs::copy(
+        tmp.path().join("one_row.pt"),
+        emb.join("user/embed-00000.pt"),
+    )
+    .unwrap();
     let o = remap(&["--node-id-mapping", s(&map), "--node-emb-dir", s(&emb)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("2 IDs but"));
@@ -397,4 +411,218 @@ fn bad_inputs_fail_naming_the_file() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("nothing to remap"));
     let o = remap(&["--output-format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Copies the folder tree `from` to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dst = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).unwrap();
+        }
+    }
+}
+
+/// Relative paths of the files under `dir`, sorted.
+fn tree(dir: &Path) -> Vec<PathBuf> {
+    common::files(dir).into_keys().collect()
+}
+
+/// Same inputs through GraphStorm 0.5.1's `remap_result` (the reference env of
+/// shared/refenv.sh, `REFENV` or ~/.cache/graphprep-refenv) and `graphprep remap`: the same
+/// files, Parquet columns with the same names, types and values, byte-identical CSV.
+#[test]
+#[ignore = "needs the GraphStorm reference env (shared/refenv.sh)"]
+fn matches_graphstorm_remap_result() {
+    let env = std::env::var("REFENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/graphprep-refenv")
+        });
+    let py = env.join("bin/python");
+    assert!(py.exists(), "no reference env at {}", env.display());
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let n_user = raw_ids(&out, "user").unwrap().len();
+    let n_item = raw_ids(&out, "item").unwrap().len();
+    let src = tmp.path().join("src");
+    let (emb, pred) = (src.join("emb"), src.join("pred"));
+    write_embs(&emb, "user", n_user, 3);
+    write_embs(&emb, "item", n_item, 2);
+    write_emb_info(&emb, &["user".into(), "item".into()], &[3, 2]).unwrap();
+    let proba: Vec<f32> = (0..n_user)
+        .flat_map(|c| [c as f32 / 7.0, 1e-5, 1.0])
+        .collect();
+    let nids: Vec<i64> = (0..n_user as i64).rev().collect();
+    let p = Pred::Proba {
+        data: proba,
+        rows: n_user,
+        cols: 3,
+    };
+    save_predictions(&pred, "user", 0, &p, &nids).unwrap();
+    let cls: Vec<i64> = (0..n_item as i64).map(|c| c % 4).collect();
+    let inids: Vec<i64> = (0..n_item as i64).collect();
+    save_predictions(&pred, "item", 0, &Pred::Class(cls), &inids).unwrap();
+    write_result_info_nodes(&pred, &["user".into(), "item".into()]).unwrap();
+    let map = out.join("raw_id_mappings");
+    for (format, chunk) in [("parquet", "5"), ("csv", "100")] {
+        let (gs, gp) = (
+            tmp.path().join(format!("gs-{format}")),
+            tmp.path().join(format!("gp-{format}")),
+        );
+        copy_tree(&src, &gs);
+        copy_tree(&src, &gp);
+        let args = |root: &Path| -> Vec<String> {
+            [
+                "--node-id-mapping",
+                s(&map),
+                "--node-emb-dir",
+                s(&root.join("emb")),
+                "--prediction-dir",
+                s(&root.join("pred")),
+                "--output-format",
+                format,
+                "--output-chunk-size",
+                chunk,
+            ]
+            .iter()
+            .map(|x| x.to_string())
+            .collect()
+        };
+        let o = Command::new(&py)
+            .args(["-m", "graphstorm.gconstruct.remap_result"])
+            .args(args(&gs))
+            .args(["--num-processes", "1"])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "remap_result failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let strs = args(&gp);
+        ok(&remap(&strs.iter().map(String::as_str).collect::<Vec<_>>()));
+        // GraphStorm leaves SUCC_<rank> markers; compare the data files.
+        let files = |d: &Path| -> Vec<PathBuf> {
+            tree(d)
+                .into_iter()
+                .filter(|p| !p.to_string_lossy().contains("SUCC"))
+                .collect()
+        };
+        assert_eq!(files(&gs), files(&gp), "{format}: file sets");
+        for f in files(&gp) {
+            let (a, b) = (gs.join(&f), gp.join(&f));
+            match f.extension().and_then(|x| x.to_str()) {
+                Some("parquet") => {
+                    let (ba, bb) = (read_parquet(&a), read_parquet(&b));
+                    assert_eq!(col_names(&ba), col_names(&bb), "{f:?}");
+                    for (ca, cb) in ba.columns().iter().zip(bb.columns()) {
+                        assert_eq!(ca.data_type(), cb.data_type(), "{f:?}");
+                        assert_eq!(ca.as_ref(), cb.as_ref(), "{f:?}");
+                    }
+                }
+                Some("csv") => assert_eq!(
+                    std::fs::read_to_string(&a).unwrap(),
+                    std::fs::read_to_string(&b).unwrap(),
+                    "{f:?}"
+                ),
+                _ => assert_eq!(
+                    std::fs::read(&a).unwrap(),
+                    std::fs::read(&b).unwrap(),
+                    "{f:?}"
+                ),
+            }
+        }
+    }
+}
+
+#[test]
+fn ranks_split_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let map = out.join("raw_id_mappings");
+    let emb = tmp.path().join("emb");
+    for r in 0..3 {
+        save_embeddings(&emb, "user", r, &[r as f32], 1, 1, &[r as i64]).unwrap();
+    }
+    write_emb_info(&emb, &["user".into()], &[1]).unwrap();
+    // Shared FS, 3 files on 2 ranks: rank 0 takes 1, rank 1 takes 2.
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "1",
+        "--world-size",
+        "2",
+    ]);
+    ok(&o);
+    let d = emb.join("user");
+    assert!(d.join("embed-00000.pt").exists());
+    assert!(!d.join("embed-00000_00000.parquet").exists());
+    for r in ["00001", "00002"] {
+        assert!(d.join(format!("embed-{r}_00000.parquet")).exists());
+        assert!(!d.join(format!("embed-{r}.pt")).exists());
+    }
+    // No shared FS: a rank converts the files of its own suffix.
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "0",
+        "--world-size",
+        "2",
+        "--with-shared-fs",
+        "false",
+    ]);
+    ok(&o);
+    assert!(d.join("embed-00000_00000.parquet").exists());
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&map),
+        "--node-emb-dir",
+        s(&emb),
+        "--rank",
+        "2",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("rank 2 is not in 0..world size 1"));
+}
+
+#[test]
+fn an_empty_input_gives_one_empty_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = shop(tmp.path());
+    let pred = tmp.path().join("pred");
+    save_predictions(
+        &pred,
+        "user",
+        0,
+        &Pred::Proba {
+            data: vec![],
+            rows: 0,
+            cols: 2,
+        },
+        &[],
+    )
+    .unwrap();
+    let o = remap(&[
+        "--node-id-mapping",
+        s(&out.join("raw_id_mappings")),
+        "--prediction-dir",
+        s(&pred),
+        "--pred-ntypes",
+        "user",
+    ]);
+    ok(&o);
+    let b = read_parquet(&pred.join("user/pred.predict-00000_00000.parquet"));
+    assert_eq!(b.num_rows(), 0);
+    assert_eq!(col_names(&b), ["pred", "nid"]);
 }

@@ -21,9 +21,16 @@ fn gs_bool(s: &str) -> Result<bool, String> {
     Ok(matches!(s.to_ascii_lowercase().as_str(), "true" | "1"))
 }
 
-/// Flags of `graphprep remap`.
+/// Flags of `graphprep remap` (boxed: the folder flags make the struct large).
 #[derive(Debug, Args)]
 pub struct RemapArgs {
+    #[command(flatten)]
+    pub flags: Box<RemapFlags>,
+}
+
+/// The flags themselves.
+#[derive(Debug, Args)]
+pub struct RemapFlags {
     /// GraphStorm training YAML: the ID map folder (`<dirname(part_config)>/raw_id_mappings`),
     /// `save_embed_path`, `save_prediction_path` and `target_ntype` come from it.
     #[arg(long = "cf", visible_alias = "yaml_config_file", value_name = "YAML")]
@@ -79,7 +86,7 @@ pub struct RemapArgs {
     pub log: LogArgs,
 }
 
-fn resolve(a: &RemapArgs) -> Result<RemapOptions, String> {
+fn resolve(a: &RemapFlags) -> Result<RemapOptions, String> {
     let mut o = match &a.cf {
         Some(cf) => {
             let mut ov = Vec::new();
@@ -126,7 +133,9 @@ fn resolve(a: &RemapArgs) -> Result<RemapOptions, String> {
             .push((p[0].to_string(), p[1].to_string(), p[2].to_string()));
     }
     if o.node_emb_dir.is_none() && o.prediction_dir.is_none() {
-        return Err("nothing to remap: give --node-emb-dir and/or --prediction-dir (or --cf)".into());
+        return Err(
+            "nothing to remap: give --node-emb-dir and/or --prediction-dir (or --cf)".into(),
+        );
     }
     o.output_format = match a.output_format {
         FormatArg::Parquet => OutputFormat::Parquet,
@@ -150,6 +159,7 @@ fn resolve(a: &RemapArgs) -> Result<RemapOptions, String> {
 
 /// Remaps; errors go to stderr with exit code 1. A missing ID map is a warning (exit 0).
 pub fn run(a: RemapArgs) -> i32 {
+    let a = a.flags;
     let session = match args::start(a.log.level(), a.num_processes.max(1), false) {
         Ok(s) => s,
         Err(msg) => {
@@ -165,17 +175,7 @@ pub fn run(a: RemapArgs) -> i32 {
         }
     };
     match session.pool.install(|| lib::remap(&opts)) {
-        Ok(s) => {
-            if s.skipped.is_none() {
-                log::info!(
-                    "wrote {} files ({} rows), removed {} inputs",
-                    s.written.len(),
-                    s.rows,
-                    s.removed.len()
-                );
-            }
-            0
-        }
+        Ok(_) => 0,
         Err(e) => {
             eprintln!("error: {e}");
             1

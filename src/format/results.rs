@@ -256,7 +256,10 @@ pub fn read_result_info(dir: &Path) -> Result<ResultInfo> {
     let mut etypes = Vec::new();
     if let Some(a) = v.get("etypes").and_then(Value::as_array) {
         for e in a {
-            match e.as_array().map(|x| x.iter().map(Value::as_str).collect::<Vec<_>>()) {
+            match e
+                .as_array()
+                .map(|x| x.iter().map(Value::as_str).collect::<Vec<_>>())
+            {
                 Some(x) if x.len() == 3 && x.iter().all(Option::is_some) => etypes.push((
                     x[0].unwrap_or_default().to_string(),
                     x[1].unwrap_or_default().to_string(),
@@ -304,7 +307,10 @@ pub fn load_nids(path: &Path) -> Result<Vec<i64>> {
         ));
     }
     match t.dtype {
-        DType::I64 => Ok(t.values::<i64>().map(|v| v.into_owned()).unwrap_or_default()),
+        DType::I64 => Ok(t
+            .values::<i64>()
+            .map(|v| v.into_owned())
+            .unwrap_or_default()),
         DType::I32 => Ok(t
             .values::<i32>()
             .map(|v| v.iter().map(|&x| x as i64).collect())
@@ -330,7 +336,10 @@ pub fn load_f32_matrix(path: &Path) -> Result<(Vec<f32>, usize, usize)> {
         }
     };
     let data: Vec<f32> = match t.dtype {
-        DType::F32 => t.values::<f32>().map(|v| v.into_owned()).unwrap_or_default(),
+        DType::F32 => t
+            .values::<f32>()
+            .map(|v| v.into_owned())
+            .unwrap_or_default(),
         DType::F64 => t
             .values::<f64>()
             .map(|v| v.iter().map(|&x| x as f32).collect())
@@ -360,7 +369,10 @@ pub fn load_pred_file(path: &Path) -> Result<Pred> {
     if t.shape.len() == 2 && t.shape[1] == 1 {
         // (n, 1) integer predictions: read as (n,).
         let v: Vec<i64> = match t.dtype {
-            DType::I64 => t.values::<i64>().map(|v| v.into_owned()).unwrap_or_default(),
+            DType::I64 => t
+                .values::<i64>()
+                .map(|v| v.into_owned())
+                .unwrap_or_default(),
             DType::I32 => t
                 .values::<i32>()
                 .map(|v| v.iter().map(|&x| x as i64).collect())
@@ -437,9 +449,58 @@ mod tests {
             cols: 2,
         };
         save_predictions(d.path(), "paper", 0, &p, &[5, 3]).unwrap();
-        assert_eq!(load_predictions(d.path(), "paper", 0).unwrap(), (p, vec![5, 3]));
+        assert_eq!(
+            load_predictions(d.path(), "paper", 0).unwrap(),
+            (p, vec![5, 3])
+        );
         let c = Pred::Class(vec![1, 0, 2]);
         save_predictions(d.path(), "a", 0, &c, &[0, 1, 2]).unwrap();
         assert_eq!(load_predictions(d.path(), "a", 0).unwrap().0, c);
+    }
+
+    #[test]
+    fn result_info_bytes_match_graphstorm() {
+        let d = tempfile::tempdir().unwrap();
+        write_result_info_nodes(d.path(), &["paper".into()]).unwrap();
+        let got = std::fs::read_to_string(d.path().join("result_info.json")).unwrap();
+        let want = "{\n    \"format\": \"pytorch\",\n    \"world_size\": 1,\n    \"ntypes\": [\n        \"paper\"\n    ]\n}";
+        assert_eq!(got, want);
+        let et = ("user".to_string(), "buys".to_string(), "item".to_string());
+        write_result_info_edges(d.path(), std::slice::from_ref(&et)).unwrap();
+        let got = std::fs::read_to_string(d.path().join("result_info.json")).unwrap();
+        let want = "{\n    \"format\": \"pytorch\",\n    \"world_size\": 1,\n    \"etypes\": [\n        [\n            \"user\",\n            \"buys\",\n            \"item\"\n        ]\n    ]\n}";
+        assert_eq!(got, want);
+        let info = read_result_info(d.path()).unwrap();
+        assert_eq!(info.etypes, vec![et]);
+        assert!(info.ntypes.is_empty());
+    }
+
+    #[test]
+    fn embeddings_are_bare_float32_and_int64_tensors() {
+        let d = tempfile::tempdir().unwrap();
+        let data: Vec<f32> = (0..6).map(|x| x as f32 * 0.5).collect();
+        save_embeddings(d.path(), "paper", 0, &data, 3, 2, &[2, 0, 1]).unwrap();
+        let PtContent::Tensor(t) = load_pt(&d.path().join("paper/embed-00000.pt")).unwrap() else {
+            panic!("not a bare tensor")
+        };
+        assert_eq!((t.dtype, t.shape.clone()), (DType::F32, vec![3, 2]));
+        assert_eq!(t.values::<f32>().unwrap().as_ref(), data.as_slice());
+        let PtContent::Tensor(t) = load_pt(&d.path().join("paper/embed_nids-00000.pt")).unwrap()
+        else {
+            panic!("not a bare tensor")
+        };
+        assert_eq!((t.dtype, t.shape.clone()), (DType::I64, vec![3]));
+        let e = load_embeddings(d.path(), "paper", 0).unwrap();
+        assert_eq!((e.rows, e.dim, e.nids), (3, 2, vec![2, 0, 1]));
+        assert_eq!(e.data, data);
+        // Rows and IDs that disagree are an error naming the file.
+        save_i64(&d.path().join("paper/embed_nids-00000.pt"), &[1]).unwrap();
+        let err = load_embeddings(d.path(), "paper", 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("embed-00000.pt") && err.contains("3 rows but 1 IDs"),
+            "{err}"
+        );
     }
 }

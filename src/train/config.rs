@@ -114,7 +114,9 @@ impl Fanout {
         for item in items {
             if numeric {
                 let n: i64 = item.parse().map_err(|_| {
-                    format!("{path}: fanout element '{item}' is not an integer (the first element is)")
+                    format!(
+                        "{path}: fanout element '{item}' is not an integer (the first element is)"
+                    )
                 })?;
                 if n < -1 {
                     return Err(format!("{path}: fanout {n} must be -1 (all) or >= 0"));
@@ -297,7 +299,7 @@ enum Kind {
     Str,
     /// Whitespace-separated on the CLI (argparse `nargs='+'`).
     List,
-    /// A path; `none` (any case) on the CLI = None.
+    /// A path; `none` (any case) on the CLI = None for [`NONE_PATHS`].
     Path,
 }
 
@@ -422,7 +424,9 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
         .next()
         .ok_or_else(|| fail("empty YAML: expected version and gsf".into()))?;
     let Yaml::Hash(top) = doc else {
-        return Err(fail("the top level must be a mapping with version and gsf".into()));
+        return Err(fail(
+            "the top level must be a mapping with version and gsf".into(),
+        ));
     };
     let mut entries: Vec<(String, String, Yaml)> = Vec::new();
     let mut task: Option<Task> = None;
@@ -443,7 +447,9 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
                     match sname.as_str() {
                         "node_classification" => task = Some(Task::NodeClassification),
                         "node_regression" => task = Some(Task::NodeRegression),
-                        "edge_classification" | "edge_regression" | "link_prediction"
+                        "edge_classification"
+                        | "edge_regression"
+                        | "link_prediction"
                         | "multi_task_learning" => {
                             return Err(fail(format!(
                                 "gsf.{sname}: the {sname} task is {UNSUPPORTED_TASK}; \
@@ -465,10 +471,7 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
                         let key = yaml_key(kk).map_err(|m| fail(format!("gsf.{sname}: {m}")))?;
                         let path = format!("gsf.{sname}.{key}");
                         if key_info(&key).is_none() {
-                            return Err(fail(format!(
-                                "{path}: unknown key{}",
-                                suggestion(&key)
-                            )));
+                            return Err(fail(format!("{path}: unknown key{}", suggestion(&key))));
                         }
                         entries.retain(|(k2, _, _)| *k2 != key);
                         entries.push((key, sname.clone(), vv.clone()));
@@ -509,9 +512,8 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
                 ),
             ));
         };
-        let value = cli_value(kind, v).map_err(|m| {
-            Error::config(format!("--{}", key.replace('_', "-")), m)
-        })?;
+        let value = cli_value(&key, kind, v)
+            .map_err(|m| Error::config(format!("--{}", key.replace('_', "-")), m))?;
         match entries.iter_mut().find(|(k2, _, _)| *k2 == key) {
             Some(e) => e.2 = value,
             None => entries.push((key, "runtime".into(), value)),
@@ -530,8 +532,11 @@ fn yaml_key(k: &Yaml) -> std::result::Result<String, &'static str> {
     }
 }
 
-/// A CLI override string as a YAML value of `kind`.
-fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
+/// The keys whose CLI value `none` (any case) means None (`override_arguments`).
+const NONE_PATHS: &[&str] = &["save_model_path", "save_embed_path", "save_prediction_path"];
+
+/// A CLI override string for `key` as a YAML value of `kind`.
+fn cli_value(key: &str, kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
     Ok(match kind {
         Bool => Yaml::Boolean(matches!(v.to_ascii_lowercase().as_str(), "true" | "1")),
         Int => Yaml::Integer(
@@ -540,10 +545,11 @@ fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
                 .map_err(|_| format!("expected an integer, got '{v}'"))?,
         ),
         Float => {
-            v.trim()
+            let f = v
+                .trim()
                 .parse::<f64>()
                 .map_err(|_| format!("expected a number, got '{v}'"))?;
-            Yaml::Real(v.trim().to_string())
+            Yaml::Real(yaml11_float(f))
         }
         Str => Yaml::String(v.to_string()),
         List => Yaml::Array(
@@ -551,9 +557,30 @@ fn cli_value(kind: Kind, v: &str) -> std::result::Result<Yaml, String> {
                 .map(|s| Yaml::String(s.to_string()))
                 .collect(),
         ),
-        Path if v.eq_ignore_ascii_case("none") => Yaml::Null,
+        Path if v.eq_ignore_ascii_case("none") && NONE_PATHS.contains(&key) => Yaml::Null,
         Path => Yaml::String(v.to_string()),
     })
+}
+
+/// `f` spelled so that YAML 1.1 readers (PyYAML, GraphStorm) also read a float: always with a
+/// `.` (`3.0`, `1.0e-05`).
+fn yaml11_float(f: f64) -> String {
+    if !f.is_finite() {
+        return if f.is_nan() {
+            ".nan".into()
+        } else if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
+    }
+    let s = format!("{f:?}");
+    match s.split_once('e') {
+        Some((m, e)) if !m.contains('.') => format!("{m}.0e{e}"),
+        Some(_) => s,
+        None if s.contains('.') => s,
+        None => format!("{s}.0"),
+    }
 }
 
 /// Typed access to the merged options, with the YAML path of each key in errors.
@@ -675,14 +702,24 @@ fn is_default(v: &Yaml, d: &str) -> bool {
         Yaml::Boolean(b) => d == if *b { "true" } else { "false" },
         Yaml::Integer(i) => d.parse::<i64>() == Ok(*i),
         Yaml::Real(s) => matches!((s.parse::<f64>(), d.parse::<f64>()), (Ok(a), Ok(b)) if a == b),
-        Yaml::String(s) => s.eq_ignore_ascii_case(d) || (d == "null" && s.eq_ignore_ascii_case("none")),
+        Yaml::String(s) => {
+            s.eq_ignore_ascii_case(d) || (d == "null" && s.eq_ignore_ascii_case("none"))
+        }
         Yaml::Array(a) => a.is_empty() && d == "null",
         Yaml::Hash(h) => h.is_empty() && d == "null",
         _ => false,
     }
 }
 
-const ENCODERS_LATER: &[&str] = &["gat", "rgat", "sage", "hgt", "gatv2", "lm", "learnable_embed"];
+const ENCODERS_LATER: &[&str] = &[
+    "gat",
+    "rgat",
+    "sage",
+    "hgt",
+    "gatv2",
+    "lm",
+    "learnable_embed",
+];
 const CLASS_METRICS: &[&str] = &["accuracy", "f1_score", "precision", "recall"];
 const REGRESSION_METRICS: &[&str] = &["rmse", "mse", "mae"];
 
@@ -772,7 +809,13 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
     }
     let classification = task == Task::NodeClassification;
     let mut missing = Vec::new();
-    for k in ["lr", "batch_size", "hidden_size", "model_encoder_type", "label_field"] {
+    for k in [
+        "lr",
+        "batch_size",
+        "hidden_size",
+        "model_encoder_type",
+        "label_field",
+    ] {
         if o.get(k).is_none() {
             missing.push(k);
         }
@@ -854,7 +897,11 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
             f
         }
     };
-    let gnn_norm = match o.str("gnn_norm")?.map(|s| s.to_ascii_lowercase()).as_deref() {
+    let gnn_norm = match o
+        .str("gnn_norm")?
+        .map(|s| s.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("none") => None,
         Some("batch") => Some(GnnNorm::Batch),
         Some("layer") => Some(GnnNorm::Layer),
@@ -900,7 +947,9 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
     let target_ntype = match o.str("target_ntype")? {
         Some(t) => t,
         None => {
-            log::warn!("target_ntype is not set: using _N (a homogeneous graph), as GraphStorm does");
+            log::warn!(
+                "target_ntype is not set: using _N (a homogeneous graph), as GraphStorm does"
+            );
             "_N".to_string()
         }
     };
@@ -1045,7 +1094,9 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
         save_model_path: o.path_opt("save_model_path")?,
         save_model_frequency: o.int("save_model_frequency")?.unwrap_or(-1),
         topk_model_to_save: o.uint("topk_model_to_save", 1)?,
-        save_prediction_path: o.path_opt("save_prediction_path")?.or(save_embed_path.clone()),
+        save_prediction_path: o
+            .path_opt("save_prediction_path")?
+            .or(save_embed_path.clone()),
         save_embed_path,
         save_embed_format,
         save_perf_results_path: o.path_opt("save_perf_results_path")?,
@@ -1073,8 +1124,20 @@ mod tests {
         let f = Fanout::parse("a/r/b:3@b/s/a:0,a/r/b:2@b/s/a:1", "p").unwrap();
         assert_eq!(f.layers.len(), 2);
         assert_eq!(f.ints(), None);
-        assert!(Fanout::parse("10,x", "p").unwrap_err().contains("not an integer"));
-        assert!(Fanout::parse("a/b:3", "p").unwrap_err().contains("src/rel/dst"));
+        assert!(Fanout::parse("10,x", "p")
+            .unwrap_err()
+            .contains("not an integer"));
+        assert!(Fanout::parse("a/b:3", "p")
+            .unwrap_err()
+            .contains("src/rel/dst"));
+    }
+
+    #[test]
+    fn cli_floats_stay_floats_in_yaml_1_1() {
+        assert_eq!(yaml11_float(0.125), "0.125");
+        assert_eq!(yaml11_float(3.0), "3.0");
+        assert_eq!(yaml11_float(1e-10), "1.0e-10");
+        assert_eq!(yaml11_float(f64::INFINITY), ".inf");
     }
 
     #[test]
