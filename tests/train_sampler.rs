@@ -648,3 +648,28 @@ fn bench_anchor_epoch() {
         }
     }
 }
+
+#[test]
+fn a_panicking_producer_thread_panics_the_consumer() {
+    let g = Arc::new(dense());
+    let seeds = Arc::new(vec![1i64, 2, 3]);
+    // a layer fanout of the wrong length is a programming error: `sample` panics
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        epoch_batches(
+            g.clone(),
+            0,
+            seeds.clone(),
+            2,
+            false,
+            vec![vec![1]],
+            0,
+            0,
+            1,
+        )
+        .count()
+    }));
+    assert!(
+        r.is_err(),
+        "the panic reaches the consumer instead of a short epoch"
+    );
+}
