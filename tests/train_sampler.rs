@@ -439,6 +439,21 @@ fn same_seed_same_batches_with_1_and_2_threads() {
         pool.install(|| collect_epoch(&g, &seeds, prefetch, 1))
     };
     let one = run(1, 0);
+    // one big batch: several sampling chunks per etype
+    let big = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let f = full_fanout(1, &g)
+            .into_iter()
+            .chain([vec![4, 1, 3]])
+            .collect::<Vec<_>>();
+        pool.install(|| sample(&g, vec![(0..n).collect(), (0..50).collect()], &f, 5))
+    };
+    let b1 = big(1);
+    assert!(b1.blocks[1].num_dst[0] > 4 * 512);
+    assert_eq!(b1, big(2));
     assert_eq!(one.len(), seeds.len().div_ceil(7));
     assert_eq!(one, run(2, 0));
     assert_eq!(one, run(2, 3), "background thread, global pool");
@@ -576,6 +591,17 @@ fn anchor_graph() -> TrainGraph {
     )
 }
 
+/// CPU seconds of the calling thread.
+fn thread_cpu() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid `ts`.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
 #[test]
 #[ignore]
 fn bench_anchor_epoch() {
@@ -590,6 +616,7 @@ fn bench_anchor_epoch() {
             .unwrap();
         for epoch in 0..3 {
             let t0 = std::time::Instant::now();
+            let cpu0 = pool.install(thread_cpu);
             let (mut edges, mut inputs) = (0usize, 0usize);
             pool.install(|| {
                 for mb in epoch_batches(
@@ -612,10 +639,37 @@ fn bench_anchor_epoch() {
                     inputs += mb.input_nodes.iter().map(Vec::len).sum::<usize>();
                 }
             });
+            let cpu = pool.install(thread_cpu) - cpu0;
             println!(
-                "{threads} thread(s), epoch {epoch}: {:.3} s, {edges} sampled edges, {inputs} input nodes",
+                "{threads} thread(s), epoch {epoch}: {:.3} s wall, {cpu:.3} s CPU of one worker, \
+                 {edges} sampled edges, {inputs} input nodes",
                 t0.elapsed().as_secs_f64()
             );
         }
     }
+}
+
+#[test]
+fn a_panicking_producer_thread_panics_the_consumer() {
+    let g = Arc::new(dense());
+    let seeds = Arc::new(vec![1i64, 2, 3]);
+    // a layer fanout of the wrong length is a programming error: `sample` panics
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        epoch_batches(
+            g.clone(),
+            0,
+            seeds.clone(),
+            2,
+            false,
+            vec![vec![1]],
+            0,
+            0,
+            1,
+        )
+        .count()
+    }));
+    assert!(
+        r.is_err(),
+        "the panic reaches the consumer instead of a short epoch"
+    );
 }

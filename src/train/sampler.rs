@@ -245,35 +245,35 @@ fn pick(rng: &mut SmallRng, deg: usize, out: &mut [i64], scratch: &mut Vec<u32>)
     out.sort_unstable();
 }
 
-/// A per-type "per-type ID → local index" map, reused across blocks by generation stamps.
+/// A per-type "per-type ID → local index" map, reused across blocks by generation stamps:
+/// one word per node, generation in the high half and local index in the low half (one cache
+/// line touched per lookup).
 #[derive(Default)]
 struct LocalMap {
-    stamp: Vec<u32>,
-    local: Vec<u32>,
+    slots: Vec<u64>,
     gen: u32,
 }
 
 impl LocalMap {
     /// Starts a new, empty map over `n` nodes.
     fn reset(&mut self, n: usize) {
-        if self.stamp.len() < n {
-            self.stamp.resize(n, 0);
-            self.local.resize(n, 0);
+        if self.slots.len() < n {
+            self.slots.resize(n, 0);
         }
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
-            self.stamp.fill(0);
+            self.slots.fill(0);
             self.gen = 1;
         }
     }
     /// The local index of `v`, inserting it as `next` if new; returns (index, inserted).
     #[inline]
     fn get_or_insert(&mut self, v: usize, next: usize) -> (usize, bool) {
-        if self.stamp[v] == self.gen {
-            (self.local[v] as usize, false)
+        let slot = &mut self.slots[v];
+        if (*slot >> 32) as u32 == self.gen {
+            ((*slot & 0xffff_ffff) as usize, false)
         } else {
-            self.stamp[v] = self.gen;
-            self.local[v] = next as u32;
+            *slot = (self.gen as u64) << 32 | next as u64;
             (next, true)
         }
     }
@@ -329,19 +329,24 @@ fn sample_rel(g: &TrainGraph, r: usize, dst: &[i64], f: i64, key: u64) -> Picked
             );
             let k = o1 - o0;
             let deg = b - a;
+            let out = &mut s[o0..o1];
             if k == deg {
-                s[o0..o1].copy_from_slice(&csc.indices[a..b]);
-                e[o0..o1].copy_from_slice(&csc.eids[a..b]);
+                for (q, x) in out.iter_mut().enumerate() {
+                    *x = (a + q) as i64;
+                }
                 continue;
             }
             let mut rng = SmallRng(mix(key ^ (i as u64).wrapping_mul(GOLDEN)));
-            let out = &mut s[o0..o1];
             pick(&mut rng, deg, out, &mut scratch);
-            for (n, x) in out.iter_mut().enumerate() {
-                let p = a + *x as usize;
-                *x = csc.indices[p];
-                e[o0 + n] = csc.eids[p];
+            for x in out.iter_mut() {
+                *x += a as i64;
             }
+        }
+        // `s` holds CSC positions: gather sources and edge IDs in one pass (no per-node copies)
+        for (x, y) in s.iter_mut().zip(e.iter_mut()) {
+            let p = *x as usize;
+            *x = csc.indices[p];
+            *y = csc.eids[p];
         }
     };
     if tasks.len() > 1 {
