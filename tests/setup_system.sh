@@ -4,7 +4,11 @@
 # `pkg-config --exists hdf5` succeeds. As root on Debian/Ubuntu it runs apt-get; otherwise it
 # prints the command to run and exits 1. To build without HDF5 input instead:
 # `cargo build --no-default-features`.
+# First it installs libtorch 2.11.0 (CPU) for the default `train` feature into .libtorch/
+# (tests/setup_libtorch.sh: idempotent, checksum-checked; GRAPHPREP_NO_LIBTORCH=1 skips it).
 set -euo pipefail
+
+bash "$(dirname "$0")/setup_libtorch.sh"
 
 if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists hdf5; then
     exit 0
