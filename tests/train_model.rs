@@ -62,7 +62,11 @@ fn mid_nodes() -> Vec<Vec<usize>> {
 /// etype and dst node (in dst order) all its in-edges in edge-list order, as src-local indices.
 fn block(dst: &[Vec<usize>], src: &[Vec<usize>]) -> LayerGraph {
     for t in 0..3 {
-        assert_eq!(&src[t][..dst[t].len()], &dst[t][..], "dst prefix of ntype {t}");
+        assert_eq!(
+            &src[t][..dst[t].len()],
+            &dst[t][..],
+            "dst prefix of ntype {t}"
+        );
     }
     let es = edges();
     let rels = ETYPES
@@ -136,7 +140,9 @@ fn set_param(model: &mut Model, name: &str, vals: &[f64]) {
     for (n, p) in model.named_parameters_mut() {
         if n == name {
             assert_eq!(p.numel(), vals.len(), "{name}: size");
-            let src = Tensor::from_slice(vals).to_kind(p.kind()).view(p.size().as_slice());
+            let src = Tensor::from_slice(vals)
+                .to_kind(p.kind())
+                .view(p.size().as_slice());
             tch::no_grad(|| p.copy_(&src));
             found = true;
         }
@@ -145,7 +151,11 @@ fn set_param(model: &mut Model, name: &str, vals: &[f64]) {
 }
 
 fn param_names(model: &Model) -> Vec<String> {
-    model.named_parameters().into_iter().map(|(n, _)| n).collect()
+    model
+        .named_parameters()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect()
 }
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
@@ -318,8 +328,12 @@ fn integer_model(w: &Weights) -> Model {
     set_param(&mut model, "node_embed.proj_matrix.B", &flat(&w.p_b));
     set_param(&mut model, "decoder.decoder", &flat(&w.dec));
     set_param(&mut model, "decoder.bias", &w.dec_b);
-    let emb = model.embeddings[B].as_mut().expect("B has an embedding table");
-    let src = Tensor::from_slice(&flat(&w.emb_b)).to_kind(Kind::Float).view([2, 2]);
+    let emb = model.embeddings[B]
+        .as_mut()
+        .expect("B has an embedding table");
+    let src = Tensor::from_slice(&flat(&w.emb_b))
+        .to_kind(Kind::Float)
+        .view([2, 2]);
     tch::no_grad(|| emb.table.copy_(&src));
     assert!(model.embeddings[A].is_none() && model.embeddings[C].is_none());
     model
@@ -351,7 +365,7 @@ fn layer_graph_blocks_are_what_the_test_means() {
     assert_eq!(rel(&g1, 1), (vec![0., 1., 4.], vec![0., 1., 0., 0.])); // a2 ← b1, a0 ← b0,b1,b1
     assert!(g1.rels[2].is_none()); // no B dst in the output block
     assert_eq!(rel(&g1, 3), (vec![0., 1., 1.], vec![0.])); // a2 ← c0
-    // Layer-0 block: dst = A [a2, a0, a1], B [b1, b0], C [c0]; src = the same lists.
+                                                           // Layer-0 block: dst = A [a2, a0, a1], B [b1, b0], C [c0]; src = the same lists.
     assert_eq!(g0.num_dst, [3, 2, 1]);
     assert_eq!(rel(&g0, 0), (vec![0., 0., 1., 4.], vec![2., 1., 1., 0.]));
     assert_eq!(rel(&g0, 2), (vec![0., 0., 2.], vec![1., 0.])); // b1: none, b0 ← a0, a2
@@ -364,7 +378,12 @@ fn mean_aggregate_means_with_zero_for_empty_segments() {
     let offsets = Tensor::from_slice(&[0i64, 3, 3, 4]);
     let out = to_vec(&mean_aggregate(&h, &idx, &offsets));
     // rows 0,0,2 (parallel: counted twice) → ((1+1+5)/3, (2+2+6)/3); empty → 0; row 1.
-    assert_close(&out, &[7. / 3., 10. / 3., 0., 0., 3., 4.], 1e-6, "mean_aggregate");
+    assert_close(
+        &out,
+        &[7. / 3., 10. / 3., 0., 0., 3., 4.],
+        1e-6,
+        "mean_aggregate",
+    );
 }
 
 #[test]
@@ -382,7 +401,10 @@ fn rgcn_forward_matches_hand_computation() {
 
     // Input layer: x·W_in (no bias) and E[ids]·P for the featureless B.
     for t in 0..3 {
-        let want: Vec<f64> = input[t].iter().flat_map(|&v| reference[0][t][v].clone()).collect();
+        let want: Vec<f64> = input[t]
+            .iter()
+            .flat_map(|&v| reference[0][t][v].clone())
+            .collect();
         assert_close(&to_vec(&h0[t]), &want, 1e-6, &format!("input layer {t}"));
     }
     // Hand literals of the input layer: a0 = [1,2]·W_in_A, b1 = [-1,2]·P_B, c0 = [1,-2]·W_in_C.
@@ -394,7 +416,10 @@ fn rgcn_forward_matches_hand_computation() {
     let mid = mid_nodes();
     for t in 0..3 {
         assert_eq!(h1[t].size(), [mid[t].len() as i64, 2]);
-        let want: Vec<f64> = mid[t].iter().flat_map(|&v| reference[1][t][v].clone()).collect();
+        let want: Vec<f64> = mid[t]
+            .iter()
+            .flat_map(|&v| reference[1][t][v].clone())
+            .collect();
         assert_close(&to_vec(&h1[t]), &want, 1e-6, &format!("layer 0 ntype {t}"));
     }
     // c0: no incoming etype → relu(h_c0·W_loop + b) = relu([-3, 2] + [1, -1]) = [0, 1].
@@ -413,7 +438,10 @@ fn rgcn_forward_matches_hand_computation() {
     // Layer 1 (no activation): the seeds [a2, a0]; B and C have no dst.
     assert_eq!(h2[B].size(), [0, 2]);
     assert_eq!(h2[C].size(), [0, 2]);
-    let want: Vec<f64> = SEEDS_A.iter().flat_map(|&v| reference[2][A][v].clone()).collect();
+    let want: Vec<f64> = SEEDS_A
+        .iter()
+        .flat_map(|&v| reference[2][A][v].clone())
+        .collect();
     assert_close(&to_vec(&h2[A]), &want, 1e-6, "layer 1");
     // a2 at layer 1 written out: r0 none → 0; r1 ← b1 = [3,0]·[[1,0],[1,-1]] = [3, 0];
     // r3 ← c0 = [0,1]·[[1,1],[0,1]] = [0, 1]; a2 = relu(h0 r1 b1 [-1,3]·[[0,1],[1,0]] = [3,-1]
@@ -437,7 +465,12 @@ fn rgcn_forward_matches_hand_computation() {
     }
     assert_close(&to_vec(&logits), &want_logits, 1e-6, "logits");
     // a2: [9, 3]·[[1,0,-1],[0,1,1]] + [0,1,-1] = [9, 4, -7].
-    assert_close(&want_logits[..3], &[9., 4., -7.], 1e-12, "a2 logits by hand");
+    assert_close(
+        &want_logits[..3],
+        &[9., 4., -7.],
+        1e-12,
+        "a2 logits by hand",
+    );
     let proba = logits.softmax(-1, Kind::Float);
     assert_close(&to_vec(&proba), &want_proba, 1e-6, "softmax");
     assert_eq!(to_vec(&logits.argmax(-1, false))[0], 0.0);
@@ -455,7 +488,10 @@ fn rgcn_layer_with_parallel_edge_and_zero_degree_relation_by_hand() {
     // a0 (local 1): r0 ← a1 = [-1.5, 0.5]·I; r1 ← b0, b1, b1: mean ([0.5,0.5] + 2·[-1,3]) / 3
     // = [-0.5, 6.5/3] ·[[0,1],[1,0]] = [6.5/3, -0.5]; loop [-1,2]·[[1,-1],[1,0]] = [1, 1];
     // + b [1, -1] → relu([-1.5 + 6.5/3 + 1 + 1, 0.5 - 0.5 + 1 - 1]) = [8/3, 0].
-    let a0 = [-1.5 + 6.5 / 3.0 + 1.0 + 1.0, (0.5f64 - 0.5 + 1.0 - 1.0).max(0.0)];
+    let a0 = [
+        -1.5 + 6.5 / 3.0 + 1.0 + 1.0,
+        (0.5f64 - 0.5 + 1.0 - 1.0).max(0.0),
+    ];
     assert_close(&to_vec(&h1[A].get(1)), &a0, 1e-6, "a0 after layer 0");
     // b0 (local 1): r2 ← a0, a2: mean ([-1,2] + [3,-1]) / 2 = [1, 0.5]·[[1,1],[0,-1]] = [1, 0.5];
     // loop [0.5,0.5]·[[1,-1],[1,0]] = [1, -0.5]; + b [1,-1] → relu([3, -1]) = [3, 0].
@@ -676,7 +712,10 @@ fn check_uniform(name: &str, t: &Tensor, b: f64) {
         let mean = v.iter().sum::<f64>() / n;
         let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
         // 5 standard errors: mean ~ b/√(3n), sample variance relative ~ √(0.8/n).
-        assert!(mean.abs() < 5.0 * b / (3.0 * n).sqrt(), "{name}: mean {mean}");
+        assert!(
+            mean.abs() < 5.0 * b / (3.0 * n).sqrt(),
+            "{name}: mean {mean}"
+        );
         assert!(
             (var / (b * b / 3.0) - 1.0).abs() < 5.0 * (0.8 / n).sqrt(),
             "{name}: variance {var} vs {}",
@@ -690,7 +729,13 @@ fn xavier_bound_follows_torch_fan_rule() {
     let s2 = std::f64::consts::SQRT_2;
     // Spec §2.2: in = out = 64, R = 6 → 0.0518.
     assert!((xavier_bound(&[6, 64, 64], s2) - 0.0518).abs() < 1e-4);
-    for shape in [vec![6i64, 64, 64], vec![3, 16, 8], vec![64, 5], vec![5, 64], vec![7, 1]] {
+    for shape in [
+        vec![6i64, 64, 64],
+        vec![3, 16, 8],
+        vec![64, 5],
+        vec![5, 64],
+        vec![7, 1],
+    ] {
         let got = xavier_bound(&shape, s2);
         assert!((got - bound(&shape, s2)).abs() < 1e-12, "{shape:?}");
     }
@@ -848,7 +893,11 @@ fn dense_adam_matches_torch_closed_form() {
         assert_close(&to_vec(&p), &want, 1e-6, &format!("adam step {t}"));
         assert_close(&to_vec(&adam.state[0].0), &m, 1e-6, "exp_avg");
         assert_close(&to_vec(&adam.state[0].1), &v, 1e-6, "exp_avg_sq");
-        assert_eq!(to_vec(&q), [4.0, 5.0], "a parameter without gradient is untouched");
+        assert_eq!(
+            to_vec(&q),
+            [4.0, 5.0],
+            "a parameter without gradient is untouched"
+        );
     }
     assert_eq!(adam.step, 2);
 }
@@ -866,8 +915,8 @@ fn sparse_adam_matches_dgl_closed_form() {
         (vec![3, 4], vec![[-0.75, 1.0], [0.1, -0.2]]),
     ];
     let mut want: Vec<[f64; 2]> = (0..5).map(|r| [init[2 * r], init[2 * r + 1]]).collect();
-    let mut mem = vec![[0.0f64; 2]; 5];
-    let mut power = vec![[0.0f64; 2]; 5];
+    let mut mem = [[0.0f64; 2]; 5];
+    let mut power = [[0.0f64; 2]; 5];
     let mut count = [0i32; 5];
     for (idx, grads) in &steps {
         let g = Tensor::from_slice(&grads.iter().flatten().copied().collect::<Vec<_>>())
@@ -903,7 +952,11 @@ fn sparse_adam_matches_dgl_closed_form() {
         assert_close(&to_vec(&opt.mem), &fm, 1e-6, "mem");
         assert_close(&to_vec(&opt.power), &fp, 1e-6, "power");
     }
-    assert_eq!(to_vec(&opt.step), [0.0, 1.0, 0.0, 2.0, 1.0], "per-row step counts");
+    assert_eq!(
+        to_vec(&opt.step),
+        [0.0, 1.0, 0.0, 2.0, 1.0],
+        "per-row step counts"
+    );
     let t = to_vec(&table);
     // Untouched rows 0 and 2 are bit-identical to the start.
     assert_eq!(&t[0..2], &[init[0] as f32 as f64, init[1] as f32 as f64]);
@@ -926,8 +979,8 @@ fn grads_of(ps: &[&Tensor]) -> Vec<Vec<f64>> {
 fn clip_case() -> (Tensor, Tensor) {
     let a = Tensor::from_slice(&[1.0f32, 1.0]).set_requires_grad(true);
     let b = Tensor::from_slice(&[2.0f32]).set_requires_grad(true);
-    let l = (&a * Tensor::from_slice(&[3.0f32, 4.0])).sum(Kind::Float)
-        + (&b * -12.0).sum(Kind::Float);
+    let l =
+        (&a * Tensor::from_slice(&[3.0f32, 4.0])).sum(Kind::Float) + (&b * -12.0).sum(Kind::Float);
     l.backward();
     (a, b)
 }
@@ -995,7 +1048,10 @@ fn same_seed_same_parameters() {
     let a = snapshot(&Model::new(s.clone()));
     tch::manual_seed(42);
     let b = snapshot(&Model::new(s.clone()));
-    assert_eq!(a, b, "same seed → identical parameters and embedding tables");
+    assert_eq!(
+        a, b,
+        "same seed → identical parameters and embedding tables"
+    );
     tch::manual_seed(43);
     let c = snapshot(&Model::new(s));
     assert_ne!(a, c, "a different seed changes the initialisation");
