@@ -107,7 +107,10 @@ fn rgcn_beats_mlp_on_planted_graph_and_outputs_read_back() {
         "true",
     ]);
     let log = ok(&o);
-    assert!(log.contains("Epoch 0 take "), "GraphStorm's epoch line:\n{log}");
+    assert!(
+        log.contains("Epoch 0 take "),
+        "GraphStorm's epoch line:\n{log}"
+    );
     assert!(log.contains("| Best Test accuracy: "), "{log}");
     let rgcn = metrics(&model.join("metrics.json"));
     let acc = best_test(&rgcn);
@@ -205,12 +208,13 @@ fn rgcn_beats_mlp_on_planted_graph_and_outputs_read_back() {
 fn same_seed_same_embeddings_and_restore_continues_exactly() {
     let g = graph();
     let tmp = tempfile::tempdir().unwrap();
+    let cf = yaml("nc_rgcn.yaml");
     let run = |name: &str, epochs: &str, extra: &[&str]| -> PathBuf {
         let dir = tmp.path().join(name);
         let mut args = vec![
             "train",
             "--cf",
-            s(&yaml("nc_rgcn.yaml")),
+            s(&cf),
             "--part-config",
             s(g),
             "--num-epochs",
@@ -248,12 +252,13 @@ fn bad_configs_name_the_problem() {
         (&["--lrr", "0.1"], "lrr"),
         (&["--node-feat-name", "paper:missing"], "missing"),
     ];
+    let cf = yaml("nc_rgcn.yaml");
     for (extra, needle) in cases {
         let out = tmp.path().join("out");
         let mut args = vec![
             "train",
             "--cf",
-            s(&yaml("nc_rgcn.yaml")),
+            s(&cf),
             "--part-config",
             s(g),
             "--num-epochs",
@@ -265,7 +270,10 @@ fn bad_configs_name_the_problem() {
         let o = train(&args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
-        assert!(err.contains(needle), "{extra:?}: message should name {needle}: {err}");
+        assert!(
+            err.contains(needle),
+            "{extra:?}: message should name {needle}: {err}"
+        );
         assert!(!out.join("epoch-0").exists(), "{extra:?}: nothing written");
     }
     // A checkpoint of another model does not load.

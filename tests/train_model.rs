@@ -1056,3 +1056,75 @@ fn same_seed_same_parameters() {
     let c = snapshot(&Model::new(s));
     assert_ne!(a, c, "a different seed changes the initialisation");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The fused first layer (raw inputs aggregated, projected after) equals input layer + layer 0.
+
+#[test]
+fn linear_first_layer_equals_input_layer_then_gnn_layer() {
+    let _rng = rng_lock();
+    for num_bases in [None, Some(2)] {
+        tch::manual_seed(5);
+        let mut s = spec(3, Encoder::Rgcn, 2, Head::Classes(3));
+        s.num_bases = num_bases;
+        let model = Model::new(s);
+        assert!(model.linear_first_layer());
+        let (input, g0, _) = blocks();
+        let ids = ids_tensors(&input);
+        let x = vec![
+            Some(Tensor::randn([3, 2], (Kind::Float, tch::Device::Cpu))),
+            None,
+            Some(Tensor::randn([1, 2], (Kind::Float, tch::Device::Cpu))),
+        ];
+        let run = |fused: bool| {
+            let mut trace = EmbTrace::default();
+            let out = if fused {
+                model.first_layer_from_inputs(&x, &ids, &g0, true, Some(&mut trace))
+            } else {
+                let h = model.input_layer(&x, &ids, true, Some(&mut trace));
+                model.gnn_layer(0, &g0, &h, true)
+            };
+            let total = out.iter().map(|t| (t * t).sum(Kind::Float)).fold(
+                Tensor::zeros([], (Kind::Float, tch::Device::Cpu)),
+                |a, b| a + b,
+            );
+            for (_, p) in model.named_parameters() {
+                let mut p = p.shallow_clone();
+                p.zero_grad();
+            }
+            total.backward();
+            let grads: Vec<Vec<f64>> = model
+                .named_parameters()
+                .into_iter()
+                .map(|(_, p)| {
+                    let g = p.grad();
+                    if g.defined() {
+                        to_vec(&g)
+                    } else {
+                        Vec::new()
+                    }
+                })
+                .collect();
+            let leaves: Vec<Vec<f64>> = trace
+                .rows
+                .iter()
+                .map(|(_, _, l)| to_vec(&l.grad()))
+                .collect();
+            (out.iter().map(to_vec).collect::<Vec<_>>(), grads, leaves)
+        };
+        let (o1, g1, l1) = run(false);
+        let (o2, g2, l2) = run(true);
+        for (a, b) in o1.iter().zip(&o2) {
+            assert_close(b, a, 1e-5, "layer-0 output");
+        }
+        for (a, b) in g1.iter().zip(&g2) {
+            if a.iter().any(|v| *v != 0.0) || b.iter().any(|v| *v != 0.0) {
+                assert_close(b, a, 1e-4, "parameter gradient");
+            }
+        }
+        assert_eq!(l1.len(), l2.len());
+        for (a, b) in l1.iter().zip(&l2) {
+            assert_close(b, a, 1e-5, "embedding-row gradient");
+        }
+    }
+}

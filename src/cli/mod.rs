@@ -56,7 +56,12 @@ pub enum Command {
 }
 
 /// Subcommands whose unknown `--key value` pairs are YAML overrides.
-const TRAIN_COMMANDS: [&str; 4] = ["train", "infer", "gs_node_classification", "gs_node_regression"];
+const TRAIN_COMMANDS: [&str; 4] = [
+    "train",
+    "infer",
+    "gs_node_classification",
+    "gs_node_regression",
+];
 
 /// Takes the YAML overrides off a train-like command line (see [`train::split_overrides`]).
 fn split_train_args(args: Vec<OsString>) -> (Vec<OsString>, Vec<(String, String)>) {

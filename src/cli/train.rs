@@ -28,7 +28,11 @@ fn gs_bool(s: &str) -> Result<bool, String> {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// GraphStorm task YAML (`--cf` / `--yaml_config_file`).
-    #[arg(long = "cf", visible_alias = "yaml_config_file", value_name = "TASK.yaml")]
+    #[arg(
+        long = "cf",
+        visible_alias = "yaml_config_file",
+        value_name = "TASK.yaml"
+    )]
     pub cf: PathBuf,
     /// Partition JSON written by `graphprep construct` or GraphStorm's `construct_graph`
     /// (default: the YAML's `part_config`).
@@ -90,13 +94,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N")]
     pub local_rank: Option<usize>,
     /// Remap embeddings/predictions to raw node IDs after the run (`true`/`false`).
-    #[arg(long, value_name = "BOOL", default_value = "true", value_parser = gs_bool)]
+    #[arg(long, value_name = "BOOL", default_value = "true", value_parser = gs_bool, action = clap::ArgAction::Set)]
     pub do_nid_remap: bool,
     /// Rows per remapped output file.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub output_chunk_size: usize,
     /// Keep the `.pt` files that remapping converted (`true`/`false`).
-    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = gs_bool)]
+    #[arg(long, value_name = "BOOL", default_value = "false", value_parser = gs_bool, action = clap::ArgAction::Set)]
     pub preserve_input: bool,
     /// Accepted (one machine: the file system is shared).
     #[arg(long, value_name = "BOOL")]
@@ -129,7 +133,7 @@ pub fn split_overrides(
             Some((n, v)) => (n.to_string(), Some(v.to_string())),
             None => (body.to_string(), None),
         };
-        if name.is_empty() || known.iter().any(|k| *k == name) {
+        if name.is_empty() || known.contains(&name) {
             keep.push(a);
             continue;
         }
@@ -216,11 +220,26 @@ fn load_cuda() -> Result<(), String> {
     Err(last)
 }
 
+/// Training allocates and frees the same large tensors every batch (gradients of whole
+/// src-node sets); glibc would return them to the kernel and page-fault them back in zeroed.
+/// Keep them in the heap instead (mmap threshold and trim threshold at 1 GiB).
+#[cfg(feature = "train")]
+fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning parameters; called before the run's
+    // threads start allocating.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+    }
+}
+
 #[cfg(feature = "train")]
 fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
     use crate::train::config::{self, Task};
     use crate::train::run::{infer, train, RunOptions};
 
+    keep_freed_memory();
     let threads = a.threads.threads.unwrap_or(0);
     let draw = !a.log.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let session = super::args::start(a.log.level(), threads, draw)?;
@@ -241,11 +260,15 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         ("--logging-file", a.logging_file.is_some()),
     ] {
         if given {
-            log::info!("{flag}: accepted and ignored (graphprep trains in one process on one machine)");
+            log::info!(
+                "{flag}: accepted and ignored (graphprep trains in one process on one machine)"
+            );
         }
     }
     if a.num_trainers.is_some_and(|n| n > 1) {
-        log::info!("--num-trainers > 1: graphprep trains in one process; use --threads for parallelism");
+        log::info!(
+            "--num-trainers > 1: graphprep trains in one process; use --threads for parallelism"
+        );
     }
     let mut overrides = a.overrides.clone();
     if let Some(p) = &a.part_config {
@@ -283,7 +306,10 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         DeviceArg::Cuda | DeviceArg::Auto => {
             let loaded = load_cuda();
             if tch::Cuda::is_available() {
-                log::info!("using CUDA device 0 ({} GPUs visible)", tch::Cuda::device_count());
+                log::info!(
+                    "using CUDA device 0 ({} GPUs visible)",
+                    tch::Cuda::device_count()
+                );
                 tch::Device::Cuda(0)
             } else if a.device == DeviceArg::Cuda {
                 return Err(format!(
@@ -323,7 +349,8 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
     if a.do_nid_remap && (summary.embed_dir.is_some() || summary.prediction_dir.is_some()) {
-        let mut ro = crate::remap::RemapOptions::from_train_config(&cfg).map_err(|e| e.to_string())?;
+        let mut ro =
+            crate::remap::RemapOptions::from_train_config(&cfg).map_err(|e| e.to_string())?;
         ro.node_emb_dir = summary.embed_dir.clone();
         ro.prediction_dir = summary.prediction_dir.clone();
         ro.output_chunk_size = a.output_chunk_size;

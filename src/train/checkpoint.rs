@@ -67,7 +67,10 @@ pub fn snapshot(model: &Model) -> Vec<(String, Tensor)> {
         .collect();
     for e in model.embeddings.iter().flatten() {
         out.push((
-            format!("node_embed.sparse_embeds.{}", model.spec.ntype_names[e.ntype]),
+            format!(
+                "node_embed.sparse_embeds.{}",
+                model.spec.ntype_names[e.ntype]
+            ),
             e.table.copy(),
         ));
     }
@@ -156,10 +159,8 @@ pub fn save(
     let mp = tmp.join(MODEL_FILE);
     Tensor::write_safetensors(&state, &mp).map_err(|e| tch_err(&mp, e))?;
 
-    let mut opt: Vec<(String, Tensor)> = vec![(
-        "dense.step".to_string(),
-        Tensor::from_slice(&[adam.step]),
-    )];
+    let mut opt: Vec<(String, Tensor)> =
+        vec![("dense.step".to_string(), Tensor::from_slice(&[adam.step]))];
     for ((n, _), (m, v)) in model.named_parameters().into_iter().zip(&adam.state) {
         opt.push((format!("dense.{n}.exp_avg"), cpu(m)));
         opt.push((format!("dense.{n}.exp_avg_sq"), cpu(v)));
@@ -182,8 +183,7 @@ pub fn save(
         let table = cpu(&e.table);
         let rows = table.size()[0] as usize;
         let cols = table.size()[1] as usize;
-        let data = Vec::<f32>::try_from(table.flatten(0, -1))
-            .map_err(|err| tch_err(&dir, err))?;
+        let data = Vec::<f32>::try_from(table.flatten(0, -1)).map_err(|err| tch_err(&dir, err))?;
         let mut a = ArraySource::slice(&data);
         a.shape = vec![rows, cols];
         save_pt(&dir.join("sparse_emb_00000.pt"), &PtObject::Tensor(a))?;
@@ -224,7 +224,15 @@ pub fn restore(
     let saved: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::input(&jp, format!("not valid JSON: {e}")))?;
     let here = meta(model, 0, None);
-    for key in ["ntypes", "num_nodes", "feat_dims", "encoder", "hidden_size", "num_layers", "head"] {
+    for key in [
+        "ntypes",
+        "num_nodes",
+        "feat_dims",
+        "encoder",
+        "hidden_size",
+        "num_layers",
+        "head",
+    ] {
         if saved.get(key) != here.get(key) {
             return Err(Error::input(
                 &jp,

@@ -116,7 +116,11 @@ pub fn macro_prf(pred: &[i64], labels: &[i64]) -> (f64, f64, f64) {
         let ap = labels.iter().filter(|l| **l == c).count() as f64;
         let p = if pp > 0.0 { tp / pp } else { 0.0 };
         let r = if ap > 0.0 { tp / ap } else { 0.0 };
-        let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        let f = if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
+        };
         ps += p;
         rs += r;
         fs += f;
@@ -231,7 +235,6 @@ impl EarlyStop {
         stop
     }
 }
-
 
 /// ROC-AUC per class (Mann-Whitney statistic, ties counted half), averaged over the classes
 /// that have both positive and negative labels: scikit-learn's `roc_auc_score(average="macro")`

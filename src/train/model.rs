@@ -429,42 +429,178 @@ impl Model {
 
     /// GNN layer `l` on one message-passing step: src representations per ntype (the first
     /// `num_dst[t]` rows are the dst nodes) → dst representations per ntype.
-    pub fn gnn_layer(&self, l: usize, g: &LayerGraph, h_src: &[Tensor], train: bool) -> Vec<Tensor> {
+    pub fn gnn_layer(
+        &self,
+        l: usize,
+        g: &LayerGraph,
+        h_src: &[Tensor],
+        train: bool,
+    ) -> Vec<Tensor> {
+        let w = self.relation_weights(l);
+        let aggs = self.aggregate_by_source(g, h_src);
+        self.combine(
+            l,
+            g,
+            &aggs,
+            |e| w.get(e as i64),
+            |d| h_src[d].narrow(0, 0, g.num_dst[d]),
+            train,
+        )
+    }
+
+    /// Whether layer 0 may aggregate the raw inputs instead of their projections: the input
+    /// layer is linear (h_t = z_t·A_t with z_t the features or the embedding rows) when there
+    /// is no `input_activate` and no `use_node_embeddings`, and the mean commutes with it:
+    /// mean(z_u·A_s)·W_r = mean(z_u)·(A_s·W_r). Same function, but the projection runs on the
+    /// dst nodes only and no gradient flows back through the aggregation of constant features.
+    pub fn linear_first_layer(&self) -> bool {
+        self.spec.encoder == Encoder::Rgcn
+            && !self.layers.is_empty()
+            && !self.spec.input_activate
+            && !self.spec.use_node_embeddings
+    }
+
+    /// Input layer + GNN layer 0 in one step for [`Model::linear_first_layer`] models:
+    /// `ids[t]` are the src nodes of the first block (equal to what
+    /// `gnn_layer(0, g, &input_layer(feats, ids, ..), ..)` computes).
+    pub fn first_layer_from_inputs(
+        &self,
+        feats: &[Option<Tensor>],
+        ids: &[Tensor],
+        g: &LayerGraph,
+        train: bool,
+        trace: Option<&mut EmbTrace>,
+    ) -> Vec<Tensor> {
+        let mut trace = trace;
+        // Per ntype: the rows the aggregation reads (the whole feature table for featured
+        // types: no gradient flows into features, so no gather of the src rows is needed, the
+        // aggregation indexes the table by per-type ID), whether they are the full table, and
+        // the input projection A_t.
+        let mut raw = Vec::with_capacity(ids.len());
+        let mut full_table = Vec::with_capacity(ids.len());
+        let mut proj = Vec::with_capacity(ids.len());
+        for (t, idx) in ids.iter().enumerate() {
+            let n = idx.size()[0];
+            match (&self.input_projs[t], &feats[t], &self.embeddings[t]) {
+                (Some(w), Some(f), _) => {
+                    raw.push(f.shallow_clone());
+                    full_table.push(true);
+                    proj.push(w);
+                }
+                (Some(w), None, _) => {
+                    raw.push(Tensor::zeros([n, w.size()[0]], (Kind::Float, w.device())));
+                    full_table.push(false);
+                    proj.push(w);
+                }
+                (None, _, Some(e)) => {
+                    let rows = e.table.index_select(0, idx);
+                    let rows = if train && n > 0 {
+                        let leaf = rows.detach().set_requires_grad(true);
+                        if let Some(tr) = trace.as_deref_mut() {
+                            tr.rows.push((t, idx.shallow_clone(), leaf.shallow_clone()));
+                        }
+                        leaf
+                    } else {
+                        rows
+                    };
+                    raw.push(rows);
+                    full_table.push(false);
+                    proj.push(self.proj_matrix[t].as_ref().expect("proj for embeddings"));
+                }
+                (None, _, None) => unreachable!("every ntype has features or an embedding"),
+            }
+        }
+        // Neighbour lists of featured source types re-expressed in per-type IDs.
+        let global = LayerGraph {
+            num_dst: g.num_dst.clone(),
+            rels: g
+                .rels
+                .iter()
+                .enumerate()
+                .map(|(e, r)| {
+                    r.as_ref().map(|(o, i)| {
+                        let s = self.spec.etypes[e].0;
+                        let i = if full_table[s] {
+                            ids[s].index_select(0, i)
+                        } else {
+                            i.shallow_clone()
+                        };
+                        (o.shallow_clone(), i)
+                    })
+                })
+                .collect(),
+        };
+        let w = self.relation_weights(0);
+        let aggs = self.aggregate_by_source(&global, &raw);
+        self.combine(
+            0,
+            g,
+            &aggs,
+            |e| proj[self.spec.etypes[e].0].mm(&w.get(e as i64)),
+            |d| {
+                let nd = g.num_dst[d];
+                let x = if full_table[d] {
+                    raw[d].index_select(0, &ids[d].narrow(0, 0, nd))
+                } else {
+                    raw[d].narrow(0, 0, nd)
+                };
+                x.mm(proj[d])
+            },
+            train,
+        )
+    }
+
+    /// (R, in, out) relation weights of layer `l` (bases combined when decomposed).
+    fn relation_weights(&self, l: usize) -> Tensor {
         let layer = &self.layers[l];
         let r = self.spec.etypes.len() as i64;
-        let w = match &layer.w_comp {
+        match &layer.w_comp {
             Some(c) => {
                 let s = layer.weight.size();
                 c.mm(&layer.weight.view([s[0], -1])).view([r, s[1], s[2]])
             }
             None => layer.weight.shallow_clone(),
-        };
+        }
+    }
+
+    /// The per-dst-type tail of an RGCN layer: Σ_r agg_r·weight(r) + h_dst·W_loop + b, then
+    /// norm, activation and dropout as the layer says.
+    // `h += x` on a tch Tensor is the in-place `add_`: keep the out-of-place form for autograd.
+    #[allow(clippy::assign_op_pattern)]
+    fn combine(
+        &self,
+        l: usize,
+        g: &LayerGraph,
+        aggs: &[Option<Tensor>],
+        weight: impl Fn(usize) -> Tensor,
+        h_dst: impl Fn(usize) -> Tensor,
+        train: bool,
+    ) -> Vec<Tensor> {
+        let layer = &self.layers[l];
         let dout = layer.h_bias.size()[0];
-        let mut out = Vec::with_capacity(h_src.len());
-        for (d, hs) in h_src.iter().enumerate() {
-            let nd = g.num_dst[d];
+        let device = layer.h_bias.device();
+        let mut out = Vec::with_capacity(g.num_dst.len());
+        for (d, &nd) in g.num_dst.iter().enumerate() {
             let mut acc: Option<Tensor> = None;
-            for (e, &(s, dt)) in self.spec.etypes.iter().enumerate() {
+            for (e, &(_, dt)) in self.spec.etypes.iter().enumerate() {
                 if dt != d || nd == 0 {
                     continue;
                 }
-                let Some((offsets, idx)) = &g.rels[e] else {
+                let Some(agg) = &aggs[e] else {
                     continue;
                 };
-                let agg = mean_aggregate(&h_src[s], idx, offsets);
-                let m = agg.mm(&w.get(e as i64));
+                let m = agg.mm(&weight(e));
                 acc = Some(match acc {
                     Some(a) => a + m,
                     None => m,
                 });
             }
-            let h_dst = hs.narrow(0, 0, nd);
             let mut h = match acc {
                 Some(a) => a,
-                None => Tensor::zeros([nd, dout], (Kind::Float, hs.device())),
+                None => Tensor::zeros([nd, dout], (Kind::Float, device)),
             };
             if let Some(lw) = &layer.loop_weight {
-                h = h + h_dst.mm(lw);
+                h = h + h_dst(d).mm(lw);
             }
             h = h + &layer.h_bias;
             if let Some(norm) = &layer.norms[d] {
@@ -479,6 +615,56 @@ impl Model {
             out.push(h);
         }
         out
+    }
+
+    /// Mean of the sampled in-neighbours' representations per etype ((num_dst(dst), in), None
+    /// for an etype without edges). Etypes that share a source type are aggregated in one
+    /// fused call over their concatenated neighbour lists: the backward pass then builds one
+    /// gradient of the source rows per source type instead of one per etype.
+    fn aggregate_by_source(&self, g: &LayerGraph, h_src: &[Tensor]) -> Vec<Option<Tensor>> {
+        let mut aggs: Vec<Option<Tensor>> = (0..self.spec.etypes.len()).map(|_| None).collect();
+        for (s, hs) in h_src.iter().enumerate() {
+            let members: Vec<usize> = self
+                .spec
+                .etypes
+                .iter()
+                .enumerate()
+                .filter(|&(e, &(src, dst))| src == s && g.num_dst[dst] > 0 && g.rels[e].is_some())
+                .map(|(e, _)| e)
+                .collect();
+            match members.as_slice() {
+                [] => {}
+                [e] => {
+                    if let Some((offsets, idx)) = &g.rels[*e] {
+                        aggs[*e] = Some(mean_aggregate(hs, idx, offsets));
+                    }
+                }
+                _ => {
+                    let mut offs = Vec::with_capacity(members.len());
+                    let mut idxs = Vec::with_capacity(members.len());
+                    let mut base = 0i64;
+                    for (k, &e) in members.iter().enumerate() {
+                        let Some((o, i)) = &g.rels[e] else { continue };
+                        let n = o.size()[0];
+                        offs.push(if k == 0 {
+                            o.shallow_clone()
+                        } else {
+                            o.narrow(0, 1, n - 1) + base
+                        });
+                        base += i.size()[0];
+                        idxs.push(i.shallow_clone());
+                    }
+                    let all = mean_aggregate(hs, &Tensor::cat(&idxs, 0), &Tensor::cat(&offs, 0));
+                    let mut start = 0i64;
+                    for &e in &members {
+                        let nd = g.num_dst[self.spec.etypes[e].1];
+                        aggs[e] = Some(all.narrow(0, start, nd));
+                        start += nd;
+                    }
+                }
+            }
+        }
+        aggs
     }
 
     /// Decoder logits (classification) or values (regression, shape (n, 1)).

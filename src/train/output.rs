@@ -7,8 +7,8 @@ use tch::Tensor;
 
 use super::config::TrainConfig;
 use super::run::{prediction_values, Data, Prediction};
-use crate::format::results;
 use crate::error::{Error, Result};
+use crate::format::results;
 
 /// Writes `path` as pretty JSON (temp file + rename).
 pub fn write_json(path: &Path, doc: &serde_json::Value) -> Result<()> {
@@ -31,7 +31,11 @@ fn construction_ids(data: &Data, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
 
 /// Saves embeddings `(ntype, rows (n, d), shuffled IDs)` under `dir` (GraphStorm's
 /// `emb_info.json` + `<ntype>/embed-00000.pt` + `embed_nids-00000.pt`).
-pub(crate) fn save_embeddings(dir: &Path, data: &Data, embs: &[(usize, &Tensor, &[i64])]) -> Result<()> {
+pub(crate) fn save_embeddings(
+    dir: &Path,
+    data: &Data,
+    embs: &[(usize, &Tensor, &[i64])],
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
     let mut names = Vec::new();
     let mut dims = Vec::new();

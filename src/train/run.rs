@@ -11,8 +11,8 @@ use std::time::Instant;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use super::checkpoint;
-use super::graph::TrainGraph;
 use super::config::{Encoder, NodeFeat, Task, TrainConfig};
+use super::graph::TrainGraph;
 use super::metrics::{Best, EarlyStop, Metric};
 use super::model::{EmbTrace, Head, LayerGraph, Model, ModelSpec};
 use super::optim::{clip_grad_norm, zero_grad, Adam, SparseAdam};
@@ -333,17 +333,27 @@ pub(crate) fn forward(
     data: &Data,
     mb: &MiniBatch,
     train: bool,
-    trace: Option<&mut EmbTrace>,
+    mut trace: Option<&mut EmbTrace>,
 ) -> Tensor {
     let ids: Vec<Tensor> = mb
         .input_nodes
         .iter()
         .map(|v| ids_tensor(v, data.device))
         .collect();
-    let mut h = model.input_layer(&data.feats, &ids, train, trace);
+    let mut h = Vec::new();
     for (l, block) in mb.blocks.iter().enumerate() {
         let lg = layer_graph(block, data.device);
-        h = model.gnn_layer(l, &lg, &h, train);
+        h = if l == 0 && model.linear_first_layer() {
+            model.first_layer_from_inputs(&data.feats, &ids, &lg, train, trace.take())
+        } else {
+            if l == 0 {
+                h = model.input_layer(&data.feats, &ids, train, trace.take());
+            }
+            model.gnn_layer(l, &lg, &h, train)
+        };
+    }
+    if mb.blocks.is_empty() {
+        h = model.input_layer(&data.feats, &ids, train, trace.take());
     }
     model.decode(&h[data.target])
 }
@@ -364,11 +374,11 @@ pub(crate) fn full_graph_embeddings(
             .collect();
         let ids: Vec<Tensor> = all.iter().map(|v| ids_tensor(v, data.device)).collect();
         let mut h = model.input_layer(&data.feats, &ids, false, None);
-        for l in 0..model.num_gnn_layers() {
+        for (l, fanout) in fanouts.iter().enumerate().take(model.num_gnn_layers()) {
             let mb = sampler::sample(
                 g,
                 all.clone(),
-                std::slice::from_ref(&fanouts[l]),
+                std::slice::from_ref(fanout),
                 seed ^ (l as u64 + 1),
             );
             let lg = layer_graph(&mb.blocks[0], data.device);
@@ -488,10 +498,22 @@ fn loss(plan: &TrainConfig, data: &Data, out: &Tensor, seeds: &[i64]) -> Tensor 
     }
 }
 
+/// Where an epoch's training time went (seconds): waiting for the sampler's next batch
+/// (sampling overlaps compute, so this is the part it did not hide), forward pass + loss,
+/// backward pass, dense + sparse optimizer steps.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+struct Profile {
+    sample_wait: f64,
+    forward: f64,
+    backward: f64,
+    optimizer: f64,
+}
+
 /// Per-epoch record for `metrics.json`.
 #[derive(Debug, Clone, serde::Serialize)]
 struct EpochRecord {
     epoch: usize,
+    profile: Profile,
     train_seconds: f64,
     eval_seconds: Option<f64>,
     mean_loss: f64,
@@ -500,6 +522,8 @@ struct EpochRecord {
 }
 
 /// Trains per `plan` (and evaluates, checkpoints, saves embeddings).
+// `x += y` on a tch Tensor is the in-place `add_`: keep the out-of-place form for autograd.
+#[allow(clippy::assign_op_pattern)]
 pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     let data = Data::load(plan, opts)?;
     let spec = model_spec(plan, &data);
@@ -509,8 +533,12 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     let fanouts = if num_layers == 0 {
         Vec::new()
     } else {
-        sampler::parse_fanout(plan.fanout.as_ref().map_or("", |f| f.raw.as_str()), num_layers, &g)
-            .map_err(|m| Error::config("gsf.gnn.fanout", m))?
+        sampler::parse_fanout(
+            plan.fanout.as_ref().map_or("", |f| f.raw.as_str()),
+            num_layers,
+            &g,
+        )
+        .map_err(|m| Error::config("gsf.gnn.fanout", m))?
     };
     let eval_fanouts = eval_fanouts(plan, num_layers, &g)?;
 
@@ -534,7 +562,10 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     let mut sparse: Vec<Option<SparseAdam>> = model
         .embeddings
         .iter()
-        .map(|e| e.as_ref().map(|e| SparseAdam::new(&e.table, plan.sparse_optimizer_lr)))
+        .map(|e| {
+            e.as_ref()
+                .map(|e| SparseAdam::new(&e.table, plan.sparse_optimizer_lr))
+        })
         .collect();
     if let Some(dir) = &plan.restore_model_path {
         let restored = checkpoint::restore(dir, &mut model, Some((&mut adam, &mut sparse)))?;
@@ -599,7 +630,14 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         let mut eval_time = 0.0;
         let mut epoch_val = None;
         let mut epoch_test = None;
-        for (i, mb) in batches.enumerate() {
+        let mut prof = Profile::default();
+        let mut batches = batches.enumerate();
+        loop {
+            let tw = Instant::now();
+            let Some((i, mb)) = batches.next() else {
+                break;
+            };
+            prof.sample_wait += tw.elapsed().as_secs_f64();
             let tb = Instant::now();
             let mut trace = EmbTrace::default();
             let out = forward(&model, &data, &mb, true, Some(&mut trace));
@@ -613,6 +651,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                 l = l + reg * plan.alpha_l2norm;
             }
             let lv = l.double_value(&[]);
+            prof.forward += tb.elapsed().as_secs_f64();
             if !lv.is_finite() {
                 return Err(Error::Other(format!(
                     "loss became {lv} at epoch {epoch}, batch {i}: lower lr, set max_grad_norm, or check the features for NaN/inf"
@@ -626,7 +665,10 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                     .collect();
                 zero_grad(&mut ps);
             }
+            let tk = Instant::now();
             l.backward();
+            prof.backward += tk.elapsed().as_secs_f64();
+            let to = Instant::now();
             if let Some(max) = plan.max_grad_norm {
                 let ps: Vec<&Tensor> = model
                     .named_parameters()
@@ -653,6 +695,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                     opt.update(&mut emb.table, idx, &grad);
                 }
             }
+            prof.optimizer += to.elapsed().as_secs_f64();
             loss_sum += lv;
             if i % 20 == 0 {
                 log::info!(
@@ -663,7 +706,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
             step += 1;
             bar.inc(1);
             if plan.eval_frequency != usize::MAX
-                && step % plan.eval_frequency == 0
+                && step.is_multiple_of(plan.eval_frequency)
                 && !plan.no_validation
                 && i + 1 != nb
             {
@@ -674,7 +717,9 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                     best_state = Some(checkpoint::snapshot(&model));
                 }
             }
-            if plan.save_model_frequency > 0 && step % plan.save_model_frequency as usize == 0 {
+            if plan.save_model_frequency > 0
+                && step.is_multiple_of(plan.save_model_frequency as usize)
+            {
                 if let Some(dir) = &plan.save_model_path {
                     let path = dir.join(format!("epoch-{epoch}-iter-{i}"));
                     checkpoint::save(&path, &model, &adam, &sparse, epoch, &data.g)?;
@@ -684,6 +729,13 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         bar.finish(nb as u64);
         let train_secs = t0.elapsed().as_secs_f64() - eval_time;
         log::info!("Epoch {epoch} take {train_secs:.3} seconds");
+        log::info!(
+            "epoch {epoch} profile: waiting for sampled batches {:.3}s, forward+loss {:.3}s, backward {:.3}s, optimizers {:.3}s",
+            prof.sample_wait,
+            prof.forward,
+            prof.backward,
+            prof.optimizer
+        );
         let mut eval_secs = None;
         if !plan.no_validation {
             let te = Instant::now();
@@ -700,7 +752,11 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                 metric.name(),
                 best.val
             );
-            log::info!("Step {step} | Best Test {}: {:.4}", metric.name(), best.test);
+            log::info!(
+                "Step {step} | Best Test {}: {:.4}",
+                metric.name(),
+                best.test
+            );
             if plan.use_early_stop && early.check(v) {
                 log::info!("early stopping after epoch {epoch} (no validation improvement)");
                 stop = true;
@@ -713,6 +769,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
             train_seconds: train_secs,
             eval_seconds: eval_secs,
             mean_loss: loss_sum / nb.max(1) as f64,
+            profile: prof,
             val: epoch_val,
             test: epoch_test,
         });
@@ -821,12 +878,28 @@ fn evaluate(
     step: usize,
 ) -> Result<(f64, f64)> {
     let t0 = Instant::now();
-    let vo = predict(model, data, plan, &data.val, eval_fanouts, opts.seed, opts.prefetch);
+    let vo = predict(
+        model,
+        data,
+        plan,
+        &data.val,
+        eval_fanouts,
+        opts.seed,
+        opts.prefetch,
+    );
     let v = score(plan, data, metric, &vo, &data.val);
     let t = if data.test.is_empty() {
         0.0
     } else {
-        let to = predict(model, data, plan, &data.test, eval_fanouts, opts.seed, opts.prefetch);
+        let to = predict(
+            model,
+            data,
+            plan,
+            &data.test,
+            eval_fanouts,
+            opts.seed,
+            opts.prefetch,
+        );
         score(plan, data, metric, &to, &data.test)
     };
     log::info!("Step {step} | Validation {}: {v:.4}", metric.name());
@@ -860,19 +933,36 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         metric: metric.name().to_string(),
         ..Default::default()
     };
-    let infer_ids: Arc<Vec<i64>> =
-        if plan.infer_all_target_nodes || g.node_column(data.target, &plan.mask_fields[2])?.is_none() {
-            Arc::new((0..g.num_nodes(data.target) as i64).collect())
-        } else {
-            data.test.clone()
-        };
+    let infer_ids: Arc<Vec<i64>> = if plan.infer_all_target_nodes
+        || g.node_column(data.target, &plan.mask_fields[2])?.is_none()
+    {
+        Arc::new((0..g.num_nodes(data.target) as i64).collect())
+    } else {
+        data.test.clone()
+    };
     let t0 = Instant::now();
-    let out = predict(&model, &data, plan, &infer_ids, &eval_fanouts, opts.seed, opts.prefetch);
+    let out = predict(
+        &model,
+        &data,
+        plan,
+        &infer_ids,
+        &eval_fanouts,
+        opts.seed,
+        opts.prefetch,
+    );
     if !plan.no_validation && data.labels.is_some() && !data.test.is_empty() {
         let test_out = if Arc::ptr_eq(&infer_ids, &data.test) {
             out.shallow_clone()
         } else {
-            predict(&model, &data, plan, &data.test, &eval_fanouts, opts.seed, opts.prefetch)
+            predict(
+                &model,
+                &data,
+                plan,
+                &data.test,
+                &eval_fanouts,
+                opts.seed,
+                opts.prefetch,
+            )
         };
         let t = score(plan, &data, metric, &test_out, &data.test);
         log::info!("Step 0 | Test {}: {t:.4}", metric.name());
