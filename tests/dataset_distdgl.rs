@@ -11,8 +11,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::Int64Type;
 use graphprep::dataset::distdgl::{self, DistDglOutput};
 use graphprep::tensor::Tensor;
 
@@ -36,16 +34,7 @@ fn raw_key(o: &DistDglOutput, t: usize, construction: i64) -> String {
         None => construction.to_string(),
         Some(m) => {
             let rows = m.rows_by_new().unwrap();
-            let r = rows[construction as usize] as usize;
-            if let Some(s) = m.orig.as_string_opt::<i32>() {
-                s.value(r).to_string()
-            } else if let Some(s) = m.orig.as_string_opt::<i64>() {
-                s.value(r).to_string()
-            } else if let Some(v) = m.orig.as_primitive_opt::<Int64Type>() {
-                v.value(r).to_string()
-            } else {
-                panic!("raw IDs of type {:?}", m.orig.data_type())
-            }
+            common::raw_id_text(&m.orig, rows[construction as usize] as usize)
         }
     }
 }

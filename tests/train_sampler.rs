@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::Int64Type;
 use graphprep::tensor::Tensor;
 use graphprep::train::graph::TrainGraph;
 use graphprep::train::sampler::{
@@ -34,18 +32,7 @@ fn raw_ids(g: &TrainGraph, t: usize) -> Vec<String> {
     let rows = map.as_ref().map(|m| m.rows_by_new().unwrap());
     cons.iter()
         .map(|&c| match (&map, &rows) {
-            (Some(m), Some(rows)) => {
-                let r = rows[c as usize] as usize;
-                if let Some(s) = m.orig.as_string_opt::<i32>() {
-                    s.value(r).to_string()
-                } else if let Some(s) = m.orig.as_string_opt::<i64>() {
-                    s.value(r).to_string()
-                } else if let Some(v) = m.orig.as_primitive_opt::<Int64Type>() {
-                    v.value(r).to_string()
-                } else {
-                    panic!("raw IDs of type {:?}", m.orig.data_type())
-                }
-            }
+            (Some(m), Some(rows)) => common::raw_id_text(&m.orig, rows[c as usize] as usize),
             _ => c.to_string(),
         })
         .collect()

@@ -150,6 +150,11 @@ pub fn load_plan(
     Ok(plan)
 }
 
+/// GraphStorm's boolean flag values: `true`/`1` (any case) is true, anything else false.
+pub fn gs_bool(s: &str) -> Result<bool, String> {
+    Ok(matches!(s.to_ascii_lowercase().as_str(), "true" | "1"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::args::{self, LogArgs};
+use super::args::{self, gs_bool, LogArgs};
 use crate::remap::{self as lib, OutputFormat, RemapOptions};
 use crate::train::config;
 
@@ -14,11 +14,6 @@ use crate::train::config;
 pub enum FormatArg {
     Parquet,
     Csv,
-}
-
-/// GraphStorm's boolean flags: `true`/`1` (any case) is true, anything else false.
-fn gs_bool(s: &str) -> Result<bool, String> {
-    Ok(matches!(s.to_ascii_lowercase().as_str(), "true" | "1"))
 }
 
 /// Flags of `graphprep remap` (boxed: the folder flags make the struct large).

@@ -5,11 +5,11 @@
 //! (an unknown key is an error naming it).
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::args::{LogArgs, SeedArg, ThreadsArg};
+use super::args::{gs_bool, LogArgs, SeedArg, ThreadsArg};
 
 /// `--device`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -18,10 +18,6 @@ pub enum DeviceArg {
     Auto,
     Cpu,
     Cuda,
-}
-
-fn gs_bool(s: &str) -> Result<bool, String> {
-    Ok(matches!(s.to_ascii_lowercase().as_str(), "true" | "1"))
 }
 
 /// Flags of `graphprep train` / `infer` / `gs_node_classification` / `gs_node_regression`.
@@ -194,7 +190,7 @@ fn load_cuda() -> Result<(), String> {
     use std::ffi::CString;
     let mut candidates = Vec::new();
     if let Some(dir) = std::env::var_os("GRAPHPREP_TORCH_LIB") {
-        candidates.push(Path::new(&dir).join("libtorch_cuda.so"));
+        candidates.push(std::path::Path::new(&dir).join("libtorch_cuda.so"));
     }
     candidates.push(PathBuf::from("libtorch_cuda.so"));
     let mut last = String::new();
@@ -290,6 +286,18 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
             ))
         }
         _ => {}
+    }
+    if let Some(p) = &cfg.save_perf_results_path {
+        log::warn!(
+            "save_perf_results_path ({}): graphprep writes its numbers to metrics.json (--metrics-file), not performance_results.json",
+            p.display()
+        );
+    }
+    if let Some(p) = &cfg.restore_optimizer_path {
+        log::warn!(
+            "restore_optimizer_path ({}): ignored; graphprep restores the optimizer state from restore_model_path's optimizer.safetensors",
+            p.display()
+        );
     }
     let part_config = cfg.part_config.clone().ok_or_else(|| {
         "no partition config: pass --part-config GRAPH.json (or set part_config in the YAML)"

@@ -314,33 +314,16 @@ impl Model {
             let rg = t.requires_grad();
             *t = t.detach().to_device(device).set_requires_grad(rg);
         };
+        for (_, p) in self.named_parameters_mut() {
+            mv(p);
+        }
         for layer in self.layers.iter_mut() {
-            mv(&mut layer.weight);
-            if let Some(c) = &mut layer.w_comp {
-                mv(c);
-            }
-            mv(&mut layer.h_bias);
-            if let Some(w) = &mut layer.loop_weight {
-                mv(w);
-            }
             for n in layer.norms.iter_mut().flatten() {
-                mv(&mut n.weight);
-                mv(&mut n.bias);
                 if let Some((m, v)) = &mut n.running {
                     mv(m);
                     mv(v);
                 }
             }
-        }
-        for w in self.input_projs.iter_mut().flatten() {
-            mv(w);
-        }
-        for w in self.proj_matrix.iter_mut().flatten() {
-            mv(w);
-        }
-        mv(&mut self.decoder);
-        if let Some(b) = &mut self.decoder_b {
-            mv(b);
         }
         for e in self.embeddings.iter_mut().flatten() {
             mv(&mut e.table);

@@ -409,3 +409,18 @@ pub fn check_against_expected(out: &Path, exp: &Value) -> usize {
     );
     compared
 }
+
+/// Row `r` of a raw ID map's `orig` column as text (string or integer IDs).
+pub fn raw_id_text(orig: &arrow::array::ArrayRef, r: usize) -> String {
+    use arrow::array::AsArray;
+    use arrow::datatypes::Int64Type;
+    if let Some(s) = orig.as_string_opt::<i32>() {
+        s.value(r).to_string()
+    } else if let Some(s) = orig.as_string_opt::<i64>() {
+        s.value(r).to_string()
+    } else if let Some(v) = orig.as_primitive_opt::<Int64Type>() {
+        v.value(r).to_string()
+    } else {
+        panic!("raw IDs of type {:?}", orig.data_type())
+    }
+}
