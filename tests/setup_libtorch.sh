@@ -47,7 +47,9 @@ for entry in "${wheels[@]}"; do
         echo "setup_libtorch.sh: downloading $spec" >&2
         rm -f "$cache/$file"
         python3 -m pip download --quiet --no-deps --only-binary :all: --python-version 3.11 \
-            --platform manylinux_2_28_x86_64 --implementation cp --dest "$cache" "$spec"
+            --platform manylinux_2_28_x86_64 --platform manylinux_2_25_x86_64 \
+            --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+            --implementation cp --dest "$cache" "$spec"
     fi
     if ! echo "$sha  $cache/$file" | sha256sum -c --status; then
         echo "setup_libtorch.sh: $cache/$file does not have the pinned sha256 $sha; delete it and rerun" >&2
