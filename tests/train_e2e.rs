@@ -144,6 +144,15 @@ fn rgcn_beats_mlp_on_planted_graph_and_outputs_read_back() {
     assert!(e.data.iter().all(|v| v.is_finite()));
     let pq = emb.join("paper").join("embed-00000_00000.parquet");
     assert!(pq.is_file(), "remapped embeddings");
+    for dir in [&emb, &model] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with('.'),
+                "staging left behind in {dir:?}: {name}"
+            );
+        }
+    }
 
     // MLP: the feature-only linear model stays near the feature-only Bayes accuracy.
     let mlp_dir = tmp.path().join("mlp");

@@ -239,6 +239,10 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
     let threads = a.threads.threads.unwrap_or(0);
     let draw = !a.log.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let session = super::args::start(a.log.level(), threads, draw)?;
+    // The sampler's prefetch thread runs on rayon's global pool: give it the same size.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(session.pool.current_num_threads())
+        .build_global();
     if let Some(ws) = &a.workspace {
         std::env::set_current_dir(ws)
             .map_err(|e| format!("--workspace {}: cannot change into it: {e}", ws.display()))?;

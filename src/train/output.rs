@@ -23,6 +23,36 @@ pub fn write_json(path: &Path, doc: &serde_json::Value) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
 }
 
+/// Writes an output folder's files into a staging folder beside `dir` and then renames each
+/// file into `dir` (creating subfolders): a killed run leaves no half-written file where a
+/// finished one is expected, and files of `dir` that the run does not write stay untouched.
+fn staged(dir: &Path, body: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let stage = dir.join(format!(".graphprep-tmp-{}", std::process::id()));
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| Error::write(&stage, e))?;
+    }
+    std::fs::create_dir_all(&stage).map_err(|e| Error::write(&stage, e))?;
+    let result = body(&stage).and_then(|()| move_into(&stage, dir));
+    let _ = std::fs::remove_dir_all(&stage);
+    result
+}
+
+fn move_into(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).map_err(|e| Error::write(from, e))? {
+        let entry = entry.map_err(|e| Error::write(from, e))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).map_err(|e| Error::write(&dst, e))?;
+            move_into(&src, &dst)?;
+        } else {
+            std::fs::rename(&src, &dst).map_err(|e| Error::write(&dst, e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Construction IDs of the per-type shuffled IDs `ids` of ntype `t`.
 fn construction_ids(data: &Data, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
     let map = data.g.construction_ids(t)?;
@@ -36,7 +66,10 @@ pub(crate) fn save_embeddings(
     data: &Data,
     embs: &[(usize, &Tensor, &[i64])],
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    staged(dir, |dir| write_embeddings(dir, data, embs))
+}
+
+fn write_embeddings(dir: &Path, data: &Data, embs: &[(usize, &Tensor, &[i64])]) -> Result<()> {
     let mut names = Vec::new();
     let mut dims = Vec::new();
     for (t, h, ids) in embs {
@@ -63,7 +96,16 @@ pub(crate) fn save_predictions(
     out: &Tensor,
     ids: &[i64],
 ) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    staged(dir, |dir| write_predictions(dir, data, plan, out, ids))
+}
+
+fn write_predictions(
+    dir: &Path,
+    data: &Data,
+    plan: &TrainConfig,
+    out: &Tensor,
+    ids: &[i64],
+) -> Result<()> {
     let pred = match prediction_values(plan, out) {
         Prediction::Values { cols, data: v } => results::Pred::Proba {
             rows: ids.len(),
