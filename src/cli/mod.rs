@@ -13,6 +13,7 @@ mod decode;
 mod inspect;
 mod logger;
 mod remap;
+mod shell;
 mod train;
 
 use std::ffi::OsString;
@@ -31,28 +32,62 @@ pub struct Cli {
 pub enum Command {
     /// Build a graph from node/edge tables and a GraphStorm gconstruct config
     /// (drop-in for `python -m graphstorm.gconstruct.construct_graph`).
+    #[command(
+        after_help = "Examples:\n  graphprep construct --conf-file sample_data/shop/config.json --output-dir out/shop \\\n      --graph-name shop --num-parts 2 --part-method metis\n  graphprep construct --conf-file cfg.json --output-dir out/g --graph-name g \\\n      --add-reverse-edges --memory 8GiB --seed 7\n\nExit codes: 0 success, 1 bad input or failed run, 2 usage error."
+    )]
     Construct(Box<construct::ConstructArgs>),
     /// Decode every input file of a config and discard it: the time floor of `construct`
     /// (what `benches/compare.sh` reports next to the full run).
+    #[command(
+        after_help = "Example:\n  graphprep decode --conf-file sample_data/shop/config.json\n\nExit codes: 0 success, 1 bad input, 2 usage error."
+    )]
     Decode(decode::DecodeArgs),
     /// Report on a finished DistDGL output (graphprep's or GraphStorm's): counts per type and
     /// partition, degrees, duplicates, feature statistics, labels, masks, balance.
+    #[command(
+        after_help = "Examples:\n  graphprep inspect out/shop\n  graphprep inspect out/shop/shop.json --format json | jq .partitions\n\nExit codes: 0 success, 1 unreadable output, 2 usage error."
+    )]
     Inspect(inspect::InspectArgs),
     /// Remap embeddings/predictions written by `train`/`infer` (or by GraphStorm) to raw node
     /// IDs: Parquet/CSV with `nid` and `emb`/`pred` (drop-in for
     /// `python -m graphstorm.gconstruct.remap_result`).
+    #[command(
+        after_help = "Examples:\n  graphprep remap --cf task.yaml --part-config out/g/g.json\n  graphprep remap --node-id-mapping out/g/raw_id_mappings --node-emb-dir out/emb \\\n      --output-format csv --preserve-input true\n\nExit codes: 0 success (also when an ID map is missing: a warning, outputs stay .pt), 1 bad input, 2 usage error."
+    )]
     Remap(remap::RemapArgs),
     /// Train a GNN on a constructed graph from a GraphStorm task YAML (node classification /
     /// regression; drop-in for `python -m graphstorm.run.gs_node_classification`).
+    #[command(
+        after_help = "Examples:\n  graphprep train --cf nc_rgcn.yaml --part-config out/g/g.json --save-model-path out/model\n  graphprep train --cf nc_rgcn.yaml --part-config out/g/g.json --num-epochs 3 --lr 0.005 \\\n      --save-embed-path out/emb --seed 1\n\nAny YAML key can be overridden as --key value. Exit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
+    )]
     Train(Box<train::TrainArgs>),
     /// Inference with a trained model: predictions and embeddings (= `train --inference`).
+    #[command(
+        after_help = "Example:\n  graphprep infer --cf nc_rgcn.yaml --part-config out/g/g.json \\\n      --restore-model-path out/model/epoch-4 --save-prediction-path out/pred\n\nExit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
+    )]
     Infer(Box<train::TrainArgs>),
     /// Alias of `train` accepting GraphStorm's launcher command line unchanged.
     #[command(name = "gs_node_classification")]
+    #[command(
+        after_help = "Example (GraphStorm\'s launcher line with `python -m graphstorm.run.` removed):\n  graphprep gs_node_classification --workspace ws --part-config g/g.json --num-trainers 1 \\\n      --num-servers 1 --num-samplers 0 --cf nc_rgcn.yaml --num-epochs 3"
+    )]
     GsNodeClassification(Box<train::TrainArgs>),
     /// Alias of `train` for node regression tasks.
     #[command(name = "gs_node_regression")]
+    #[command(
+        after_help = "Example:\n  graphprep gs_node_regression --part-config g/g.json --num-trainers 1 --cf nr.yaml"
+    )]
     GsNodeRegression(Box<train::TrainArgs>),
+    /// Print a shell completion script on stdout (bash, zsh, fish, powershell, elvish).
+    #[command(
+        after_help = "Examples:\n  graphprep completions bash > ~/.local/share/bash-completion/completions/graphprep\n  graphprep completions zsh > \"${fpath[1]}/_graphprep\""
+    )]
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    #[command(
+        after_help = "Examples:\n  graphprep man > graphprep.1 && man ./graphprep.1\n  graphprep man construct > graphprep-construct.1"
+    )]
+    Man(shell::ManArgs),
 }
 
 /// Subcommands whose unknown `--key value` pairs are YAML overrides.
@@ -106,6 +141,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         Command::Decode(a) => decode::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Remap(a) => remap::run(a),
+        Command::Completions(a) => shell::completions(a),
+        Command::Man(a) => shell::man(a),
         Command::Train(mut a) => {
             a.overrides = overrides;
             train::run(*a, train::Flavor::Train)
