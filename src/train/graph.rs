@@ -586,8 +586,8 @@ impl TrainGraph {
     }
 }
 
-/// The values of `x` as `f32`, whatever its dtype.
-fn to_f32(x: &Tensor) -> Vec<f32> {
+/// The values of `x` as `f32`, whatever its dtype (features, labels).
+pub(crate) fn to_f32(x: &Tensor) -> Vec<f32> {
     macro_rules! conv {
         ($t:ty, $f:expr) => {
             x.iter_values::<$t>()

@@ -373,18 +373,9 @@ impl Model {
                 )),
                 _ => None,
             };
-            let emb = self.embeddings[t].as_ref().map(|e| {
-                let rows = e.table.index_select(0, idx);
-                if train && n > 0 {
-                    let leaf = rows.detach().set_requires_grad(true);
-                    if let Some(tr) = trace.as_deref_mut() {
-                        tr.rows.push((t, idx.shallow_clone(), leaf.shallow_clone()));
-                    }
-                    leaf
-                } else {
-                    rows
-                }
-            });
+            let emb = self.embeddings[t]
+                .as_ref()
+                .map(|e| e.gather(idx, train, trace.as_deref_mut()));
             let mut h = match (x, emb) {
                 (Some(x), Some(e)) => {
                     let p = self.proj_matrix[t].as_ref().expect("proj for embeddings");
@@ -476,17 +467,7 @@ impl Model {
                     proj.push(w);
                 }
                 (None, _, Some(e)) => {
-                    let rows = e.table.index_select(0, idx);
-                    let rows = if train && n > 0 {
-                        let leaf = rows.detach().set_requires_grad(true);
-                        if let Some(tr) = trace.as_deref_mut() {
-                            tr.rows.push((t, idx.shallow_clone(), leaf.shallow_clone()));
-                        }
-                        leaf
-                    } else {
-                        rows
-                    };
-                    raw.push(rows);
+                    raw.push(e.gather(idx, train, trace.as_deref_mut()));
                     full_table.push(false);
                     proj.push(self.proj_matrix[t].as_ref().expect("proj for embeddings"));
                 }
@@ -661,6 +642,21 @@ impl Model {
 }
 
 impl Embedding {
+    /// Rows `idx` of the table; when training, as a fresh leaf whose gradient the sparse
+    /// optimizer applies after `backward` (recorded in `trace`).
+    fn gather(&self, idx: &Tensor, train: bool, trace: Option<&mut EmbTrace>) -> Tensor {
+        let rows = self.table.index_select(0, idx);
+        if !train || idx.size()[0] == 0 {
+            return rows;
+        }
+        let leaf = rows.detach().set_requires_grad(true);
+        if let Some(tr) = trace {
+            tr.rows
+                .push((self.ntype, idx.shallow_clone(), leaf.shallow_clone()));
+        }
+        leaf
+    }
+
     fn new(ntype: usize, rows: usize, dim: usize) -> Embedding {
         let table = Tensor::empty([rows as i64, dim as i64], (Kind::Float, tch::Device::Cpu))
             .uniform_(-1.0, 1.0);

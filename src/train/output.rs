@@ -6,7 +6,7 @@ use std::path::Path;
 use tch::Tensor;
 
 use super::config::TrainConfig;
-use super::run::{prediction_values, Data, Prediction};
+use super::run::{prediction_values, Data};
 use crate::error::{Error, Result};
 use crate::format::results;
 
@@ -66,25 +66,23 @@ pub(crate) fn save_embeddings(
     data: &Data,
     embs: &[(usize, &Tensor, &[i64])],
 ) -> Result<()> {
-    staged(dir, |dir| write_embeddings(dir, data, embs))
-}
-
-fn write_embeddings(dir: &Path, data: &Data, embs: &[(usize, &Tensor, &[i64])]) -> Result<()> {
-    let mut names = Vec::new();
-    let mut dims = Vec::new();
-    for (t, h, ids) in embs {
-        let h = h.to_device(tch::Device::Cpu).contiguous();
-        let rows = h.size()[0] as usize;
-        let dim = h.size().get(1).copied().unwrap_or(1) as usize;
-        let values = Vec::<f32>::try_from(h.flatten(0, -1))
-            .map_err(|e| Error::Other(format!("embeddings: {e}")))?;
-        let nids = construction_ids(data, *t, ids)?;
-        let name = &data.g.ntypes()[*t];
-        results::save_embeddings(dir, name, 0, &values, rows, dim, &nids)?;
-        names.push(name.clone());
-        dims.push(dim);
-    }
-    results::write_emb_info(dir, &names, &dims)
+    staged(dir, |dir| {
+        let mut names = Vec::new();
+        let mut dims = Vec::new();
+        for (t, h, ids) in embs {
+            let h = h.to_device(tch::Device::Cpu).contiguous();
+            let rows = h.size()[0] as usize;
+            let dim = h.size().get(1).copied().unwrap_or(1) as usize;
+            let values = Vec::<f32>::try_from(h.flatten(0, -1))
+                .map_err(|e| Error::Other(format!("embeddings: {e}")))?;
+            let nids = construction_ids(data, *t, ids)?;
+            let name = &data.g.ntypes()[*t];
+            results::save_embeddings(dir, name, 0, &values, rows, dim, &nids)?;
+            names.push(name.clone());
+            dims.push(dim);
+        }
+        results::write_emb_info(dir, &names, &dims)
+    })
 }
 
 /// Saves predictions of the target ntype under `dir` (`result_info.json` +
@@ -96,26 +94,11 @@ pub(crate) fn save_predictions(
     out: &Tensor,
     ids: &[i64],
 ) -> Result<()> {
-    staged(dir, |dir| write_predictions(dir, data, plan, out, ids))
-}
-
-fn write_predictions(
-    dir: &Path,
-    data: &Data,
-    plan: &TrainConfig,
-    out: &Tensor,
-    ids: &[i64],
-) -> Result<()> {
-    let pred = match prediction_values(plan, out) {
-        Prediction::Values { cols, data: v } => results::Pred::Proba {
-            rows: ids.len(),
-            cols,
-            data: v,
-        },
-        Prediction::Classes(c) => results::Pred::Class(c),
-    };
-    let nids = construction_ids(data, data.target, ids)?;
-    let name = &data.g.ntypes()[data.target];
-    results::save_predictions(dir, name, 0, &pred, &nids)?;
-    results::write_result_info_nodes(dir, std::slice::from_ref(name))
+    staged(dir, |dir| {
+        let pred = prediction_values(plan, out);
+        let nids = construction_ids(data, data.target, ids)?;
+        let name = &data.g.ntypes()[data.target];
+        results::save_predictions(dir, name, 0, &pred, &nids)?;
+        results::write_result_info_nodes(dir, std::slice::from_ref(name))
+    })
 }

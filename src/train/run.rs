@@ -4,7 +4,7 @@
 //! checkpoints ([`super::checkpoint`]) and the embedding / prediction outputs
 //! ([`crate::format::results`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use super::model::{EmbTrace, Head, LayerGraph, Model, ModelSpec};
 use super::optim::{clip_grad_norm, zero_grad, Adam, SparseAdam};
 use super::sampler::{self, LayerFanout, MiniBatch};
 use crate::error::{Error, Result};
-use crate::tensor::{DType, Tensor as HostTensor};
+use crate::format::results::Pred;
 
 /// Run-level options that are not part of the GraphStorm config.
 #[derive(Debug, Clone)]
@@ -68,29 +68,6 @@ pub(crate) struct Data {
     pub device: Device,
 }
 
-fn host_to_f64(t: &HostTensor) -> Vec<f64> {
-    macro_rules! conv {
-        ($ty:ty) => {
-            t.iter_values::<$ty>()
-                .map(|it| it.map(|v| v as f64).collect())
-                .unwrap_or_default()
-        };
-    }
-    match t.dtype {
-        DType::I8 => conv!(i8),
-        DType::U8 => conv!(u8),
-        DType::I16 => conv!(i16),
-        DType::I32 => conv!(i32),
-        DType::I64 => conv!(i64),
-        DType::F16 => t
-            .iter_values::<half::f16>()
-            .map(|it| it.map(|v| v.to_f64()).collect())
-            .unwrap_or_default(),
-        DType::F32 => conv!(f32),
-        DType::F64 => conv!(f64),
-    }
-}
-
 impl Data {
     pub(crate) fn load(plan: &TrainConfig, opts: &RunOptions) -> Result<Data> {
         let started = Instant::now();
@@ -130,10 +107,10 @@ impl Data {
         let labels = match g.node_column(target, &plan.label_field)? {
             None => None,
             Some(col) => {
-                let v = host_to_f64(&col);
+                let v = super::graph::to_f32(&col);
                 let shape = col.shape.clone();
                 Some(match plan.task {
-                    Task::NodeRegression => Labels::Value(v.iter().map(|x| *x as f32).collect()),
+                    Task::NodeRegression => Labels::Value(v),
                     Task::NodeClassification if plan.multilabel => {
                         let cols = shape.get(1).copied().unwrap_or(1);
                         if cols != num_classes(plan) {
@@ -145,10 +122,7 @@ impl Data {
                                 ),
                             ));
                         }
-                        Labels::Multi {
-                            cols,
-                            data: v.iter().map(|x| *x as f32).collect(),
-                        }
+                        Labels::Multi { cols, data: v }
                     }
                     Task::NodeClassification => Labels::Class(
                         v.iter()
@@ -169,19 +143,20 @@ impl Data {
                 ),
             ));
         }
+        let names = g.node_feature_names(target);
         let mask = |i: usize, required: bool| -> Result<Vec<i64>> {
             let name = &plan.mask_fields[i];
-            match g.node_column(target, name)? {
-                Some(_) => g.mask_ids(target, name),
-                None if required => Err(Error::config(
+            match names.contains(name) {
+                true => g.mask_ids(target, name),
+                false if required => Err(Error::config(
                     "gsf.node_classification",
                     format!(
                         "node type '{}' has no mask '{name}' (its node data: {})",
                         plan.target_ntype,
-                        g.node_feature_names(target).join(", ")
+                        names.join(", ")
                     ),
                 )),
-                None => Ok(Vec::new()),
+                false => Ok(Vec::new()),
             }
         };
         let train = if opts.inference {
@@ -430,7 +405,7 @@ fn predict(
 }
 
 /// Scores of `metric` for decoder outputs `out` of the nodes `ids`.
-fn score(plan: &TrainConfig, data: &Data, metric: Metric, out: &Tensor, ids: &[i64]) -> f64 {
+fn score(data: &Data, metric: Metric, out: &Tensor, ids: &[i64]) -> f64 {
     let out = out.to_device(Device::Cpu);
     match data.labels.as_ref() {
         Some(Labels::Class(l)) => {
@@ -445,7 +420,6 @@ fn score(plan: &TrainConfig, data: &Data, metric: Metric, out: &Tensor, ids: &[i
             for &i in ids {
                 y.extend_from_slice(&d[i as usize * cols..(i as usize + 1) * cols]);
             }
-            let _ = plan;
             super::metrics::roc_auc_macro(&prob, &y, *cols)
         }
         Some(Labels::Value(v)) => {
@@ -545,11 +519,6 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     tch::manual_seed(opts.seed as i64);
     let mut model = Model::new(spec.clone());
     let mut start_epoch = 0usize;
-    let dense_names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
     let mut adam = Adam::new(
         &model
             .named_parameters()
@@ -585,7 +554,6 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         *m = m.to_device(opts.device);
         *v = v.to_device(opts.device);
     }
-    let _ = dense_names;
 
     if let Some(dir) = &plan.save_model_path {
         checkpoint::write_run_files(dir, &opts.part_config, opts.runtime_yaml.as_deref())?;
@@ -887,7 +855,7 @@ fn evaluate(
         opts.seed,
         opts.prefetch,
     );
-    let v = score(plan, data, metric, &vo, &data.val);
+    let v = score(data, metric, &vo, &data.val);
     let t = if data.test.is_empty() {
         0.0
     } else {
@@ -900,7 +868,7 @@ fn evaluate(
             opts.seed,
             opts.prefetch,
         );
-        score(plan, data, metric, &to, &data.test)
+        score(data, metric, &to, &data.test)
     };
     log::info!("Step {step} | Validation {}: {v:.4}", metric.name());
     log::info!("Step {step} | Test {}: {t:.4}", metric.name());
@@ -934,7 +902,9 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         ..Default::default()
     };
     let infer_ids: Arc<Vec<i64>> = if plan.infer_all_target_nodes
-        || g.node_column(data.target, &plan.mask_fields[2])?.is_none()
+        || !g
+            .node_feature_names(data.target)
+            .contains(&plan.mask_fields[2])
     {
         Arc::new((0..g.num_nodes(data.target) as i64).collect())
     } else {
@@ -964,7 +934,7 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                 opts.prefetch,
             )
         };
-        let t = score(plan, &data, metric, &test_out, &data.test);
+        let t = score(&data, metric, &test_out, &data.test);
         log::info!("Step 0 | Test {}: {t:.4}", metric.name());
         summary.test = Some(t);
     }
@@ -1004,55 +974,25 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     Ok(summary)
 }
 
-/// Predictions of decoder outputs as saved: probabilities (softmax / sigmoid) or class IDs.
-pub(crate) fn prediction_values(plan: &TrainConfig, out: &Tensor) -> Prediction {
+/// Predictions of decoder outputs as saved: probabilities (softmax / sigmoid), regression
+/// values, multilabel 0/1 columns, or class IDs (`return_proba: false`).
+pub(crate) fn prediction_values(plan: &TrainConfig, out: &Tensor) -> Pred {
     let out = out.to_device(Device::Cpu);
+    let rows = out.size()[0] as usize;
+    let values = |t: Tensor| Pred::Proba {
+        rows,
+        cols: t.size()[1] as usize,
+        data: Vec::<f32>::try_from(t.flatten(0, -1)).unwrap_or_default(),
+    };
     match plan.task {
-        Task::NodeRegression => Prediction::Values {
-            cols: 1,
-            data: Vec::<f32>::try_from(out.flatten(0, -1)).unwrap_or_default(),
-        },
+        Task::NodeRegression => values(out),
+        Task::NodeClassification if plan.multilabel && plan.return_proba => values(out.sigmoid()),
+        Task::NodeClassification if plan.multilabel => {
+            values(out.sigmoid().gt(0.5).to_kind(Kind::Float))
+        }
+        Task::NodeClassification if plan.return_proba => values(out.softmax(-1, Kind::Float)),
         Task::NodeClassification => {
-            let multi = plan.multilabel;
-            if plan.return_proba {
-                let p = if multi {
-                    out.sigmoid()
-                } else {
-                    out.softmax(-1, Kind::Float)
-                };
-                Prediction::Values {
-                    cols: p.size()[1] as usize,
-                    data: Vec::<f32>::try_from(p.flatten(0, -1)).unwrap_or_default(),
-                }
-            } else if multi {
-                let p = out.sigmoid().gt(0.5).to_kind(Kind::Int64);
-                Prediction::Values {
-                    cols: p.size()[1] as usize,
-                    data: Vec::<i64>::try_from(p.flatten(0, -1))
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|v| v as f32)
-                        .collect(),
-                }
-            } else {
-                Prediction::Classes(Vec::<i64>::try_from(out.argmax(1, false)).unwrap_or_default())
-            }
+            Pred::Class(Vec::<i64>::try_from(out.argmax(1, false)).unwrap_or_default())
         }
     }
-}
-
-/// A prediction matrix as written to `predict-00000.pt`.
-pub(crate) enum Prediction {
-    Values { cols: usize, data: Vec<f32> },
-    Classes(Vec<i64>),
-}
-
-/// Checks that `p` is a writable location for an output folder (used before long runs).
-pub fn check_output_parent(p: &Path) -> Result<()> {
-    if let Some(parent) = p.parent() {
-        if !parent.as_os_str().is_empty() && !parent.exists() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::write(parent, e))?;
-        }
-    }
-    Ok(())
 }
