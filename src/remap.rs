@@ -96,7 +96,7 @@ impl RemapOptions {
 
     /// The options `--cf` derives from a training config: ID maps in
     /// `<dirname(part_config)>/raw_id_mappings`, `save_embed_path`, `save_prediction_path`,
-    /// predictions of `target_ntype`.
+    /// predictions of `target_ntype` (node tasks) or `target_etype` (edge tasks).
     pub fn from_train_config(cfg: &TrainConfig) -> Result<RemapOptions> {
         let part = cfg.part_config.as_ref().ok_or_else(|| {
             Error::config(
@@ -111,7 +111,12 @@ impl RemapOptions {
         let mut o = RemapOptions::new(dir.join("raw_id_mappings"));
         o.node_emb_dir = cfg.save_embed_path.clone();
         o.prediction_dir = cfg.save_prediction_path.clone();
-        o.pred_ntypes = vec![cfg.target_ntype.clone()];
+        match &cfg.edge {
+            // edge tasks predict on `target_etype` (GraphStorm's `_parse_gs_config`)
+            Some(e) => o.pred_etypes = vec![e.target_etype.clone()],
+            None if cfg.task.is_node_task() => o.pred_ntypes = vec![cfg.target_ntype.clone()],
+            None => {}
+        }
         Ok(o)
     }
 }

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use graphprep::train::config::{
-    load, parse_str, EarlyStopStrategy, Encoder, FanoutLayer, GnnNorm, NodeFeat, Task, TrainConfig,
+    load, parse_str, EarlyStopStrategy, EdgeDecoder, Encoder, FanoutLayer, GnnNorm, LpDecoder,
+    LpLoss, NegSampler, NodeFeat, Task, TrainConfig,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -96,14 +97,93 @@ fn bench_nc_mlp_forces_zero_layers() {
 }
 
 #[test]
-fn bench_lp_is_not_supported_yet() {
-    let e = load(&fixture("lp_rgcn.yaml"), &[]).unwrap_err().to_string();
-    assert!(e.contains("lp_rgcn.yaml"), "{e}");
-    assert!(
-        e.contains("gsf.link_prediction")
-            && e.contains("not supported yet in graphprep (issue 12)"),
-        "{e}"
+fn bench_lp_yaml_loads_with_graphstorm_defaults() {
+    let c = load(&fixture("lp_rgcn.yaml"), &[]).unwrap();
+    assert_eq!(c.task, Task::LinkPrediction);
+    let lp = c.lp.as_ref().expect("LP section");
+    let cites = ("paper".to_string(), "cites".to_string(), "paper".to_string());
+    assert_eq!(lp.train_etype, Some(vec![cites.clone()]));
+    assert_eq!(lp.train_negative_sampler, NegSampler::Joint);
+    assert_eq!(lp.eval_negative_sampler, NegSampler::Joint);
+    assert_eq!((lp.num_negative_edges, lp.num_negative_edges_eval), (16, 1000));
+    assert_eq!(lp.decoder, LpDecoder::DotProduct);
+    assert_eq!(lp.loss, LpLoss::Contrastive);
+    // contrastive implies the L2 normaliser; temperature default 1
+    assert!(lp.l2_normalize);
+    assert_eq!(lp.contrastive_loss_temperature, 1.0);
+    assert!(c.exclude_training_targets);
+    assert_eq!(
+        c.reverse_edge_types_map,
+        vec![(
+            cites,
+            ("paper".to_string(), "cites-rev".to_string(), "paper".to_string())
+        )]
     );
+    // LP evaluates with full-graph embeddings by default, and ranks by MRR
+    assert!(!c.use_mini_batch_infer);
+    assert_eq!(c.eval_metric, vec!["mrr".to_string()]);
+}
+
+#[test]
+fn lp_defaults_and_errors() {
+    let base = "gsf:\n  gnn:\n    model_encoder_type: rgcn\n    fanout: \"5\"\n    num_layers: 1\n    \
+                hidden_size: 8\n  hyperparam:\n    lr: 0.1\n    batch_size: 8\n  link_prediction:\n";
+    let with = |extra: &str| parse_str(&format!("{base}{extra}"), "lp.yaml", &[]);
+    // GraphStorm: excluding targets is the default and needs a reverse map
+    let e = with("    train_etype: [\"a,r,b\"]\n").unwrap_err().to_string();
+    assert!(e.contains("reverse_edge_types_map") && e.contains("exclude_training_targets: false"), "{e}");
+    let c = with("    exclude_training_targets: false\n").unwrap();
+    let lp = c.lp.unwrap();
+    assert_eq!(lp.train_etype, None);
+    assert_eq!(lp.decoder, LpDecoder::DistMult);
+    assert_eq!(lp.loss, LpLoss::CrossEntropy);
+    assert!(!lp.l2_normalize);
+    assert_eq!(lp.train_negative_sampler, NegSampler::Uniform);
+    assert_eq!(lp.gamma, 12.0);
+    let e = with("    exclude_training_targets: false\n    lp_decoder_type: rotate\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gsf.link_prediction.lp_decoder_type") && e.contains("rotate"), "{e}");
+    let e = with("    exclude_training_targets: false\n    train_negative_sampler: localuniform\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("train_negative_sampler") && e.contains("localuniform"), "{e}");
+    let e = with("    reverse_edge_types_map: [\"a,r,b\"]\n").unwrap_err().to_string();
+    assert!(e.contains("head,rel,rev_rel,tail"), "{e}");
+    let e = with("    exclude_training_targets: false\n    eval_metric: [accuracy]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not supported for link prediction"), "{e}");
+    let c = with("    exclude_training_targets: false\n    eval_metric: [hit_at_10, mrr]\n").unwrap();
+    assert_eq!(c.eval_metric, vec!["hit_at_10".to_string(), "mrr".to_string()]);
+    let e = with("    exclude_training_targets: false\n    train_etype: [\"a,r\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("gsf.link_prediction.train_etype") && e.contains("src,rel,dst"), "{e}");
+}
+
+#[test]
+fn edge_task_sections() {
+    let y = "gsf:\n  gnn:\n    model_encoder_type: rgcn\n    fanout: \"5\"\n    num_layers: 1\n    \
+             hidden_size: 8\n  hyperparam:\n    lr: 0.1\n    batch_size: 8\n  edge_classification:\n    \
+             target_etype: [\"a,r,b\"]\n    label_field: y\n    num_classes: 3\n    \
+             reverse_edge_types_map: [\"a,r,r-rev,b\"]\n";
+    let c = parse_str(y, "ec.yaml", &[]).unwrap();
+    assert_eq!(c.task, Task::EdgeClassification);
+    let e = c.edge.unwrap();
+    assert_eq!(e.target_etype, ("a".into(), "r".into(), "b".into()));
+    assert_eq!(e.decoder_type, EdgeDecoder::DenseBi);
+    assert_eq!(e.num_decoder_basis, 2);
+    assert!(e.remove_target_edge_type);
+    assert!(c.use_mini_batch_infer);
+    assert_eq!(c.eval_metric, vec!["accuracy".to_string()]);
+    let r = parse_str(&y.replace("edge_classification", "edge_regression"), "er.yaml", &[]).unwrap();
+    assert_eq!(r.task, Task::EdgeRegression);
+    assert_eq!(r.eval_metric, vec!["rmse".to_string()]);
+    let e = parse_str(&y.replace("    label_field: y\n", ""), "ec.yaml", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("label_field"), "{e}");
 }
 
 #[test]
@@ -364,18 +444,9 @@ fn unsupported_features_fail_only_when_used() {
     assert!(e.contains("udf: not supported"), "{e}");
     let e = err(&format!("{}lm_model:\n  node_lm_models: []\n", minimal("")));
     assert!(e.contains("lm_model: not supported"), "{e}");
-    for task in ["edge_classification", "edge_regression", "link_prediction"] {
-        let e = err(&minimal("").replace("node_classification", task));
-        assert!(
-            e.contains(&format!(
-                "gsf.{task}: the {task} task is not supported yet in graphprep (issue 12)"
-            )),
-            "{e}"
-        );
-    }
     let e = err("version: 1.0\ngsf:\n  multi_task_learning:\n    - node_classification: {}\n");
     assert!(
-        e.contains("multi_task_learning") && e.contains("issue 12"),
+        e.contains("multi_task_learning") && e.contains("not supported yet in graphprep"),
         "{e}"
     );
 }

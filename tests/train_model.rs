@@ -825,6 +825,7 @@ fn initialisation_matches_graphstorm() {
                 let (c, gain) = match head {
                     Head::Classes(c) => (c as i64, s2),
                     Head::Regression => (1, 1.0),
+                    other => panic!("node heads only here, not {other:?}"),
                 };
                 assert_eq!(shape, [32, c]);
                 check_uniform(&name, p, bound(&shape, gain));

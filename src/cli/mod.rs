@@ -56,7 +56,8 @@ pub enum Command {
     )]
     Remap(remap::RemapArgs),
     /// Train a GNN on a constructed graph from a GraphStorm task YAML (node classification /
-    /// regression; drop-in for `python -m graphstorm.run.gs_node_classification`).
+    /// regression, link prediction, edge classification / regression; drop-in for
+    /// `python -m graphstorm.run.gs_*`).
     #[command(
         after_help = "Examples:\n  graphprep train --cf nc_rgcn.yaml --part-config out/g/g.json --save-model-path out/model\n  graphprep train --cf nc_rgcn.yaml --part-config out/g/g.json --num-epochs 3 --lr 0.005 \\\n      --save-embed-path out/emb --seed 1\n\nAny YAML key can be overridden as --key value. Exit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
     )]
@@ -78,6 +79,24 @@ pub enum Command {
         after_help = "Example:\n  graphprep gs_node_regression --part-config g/g.json --num-trainers 1 --cf nr.yaml"
     )]
     GsNodeRegression(Box<train::TrainArgs>),
+    /// Alias of `train` for link prediction (GraphStorm's `gs_link_prediction` command line).
+    #[command(name = "gs_link_prediction")]
+    #[command(
+        after_help = "Example:\n  graphprep gs_link_prediction --part-config g/g.json --num-trainers 1 --cf lp_rgcn.yaml \\\n      --save-embed-path out/emb --exclusion after\n\nExit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
+    )]
+    GsLinkPrediction(Box<train::TrainArgs>),
+    /// Alias of `train` for edge classification.
+    #[command(name = "gs_edge_classification")]
+    #[command(
+        after_help = "Example:\n  graphprep gs_edge_classification --part-config g/g.json --cf ec.yaml\n\nExit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
+    )]
+    GsEdgeClassification(Box<train::TrainArgs>),
+    /// Alias of `train` for edge regression.
+    #[command(name = "gs_edge_regression")]
+    #[command(
+        after_help = "Example:\n  graphprep gs_edge_regression --part-config g/g.json --cf er.yaml\n\nExit codes: 0 success, 1 bad config/input or failed run, 2 usage error."
+    )]
+    GsEdgeRegression(Box<train::TrainArgs>),
     /// Print a shell completion script on stdout (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  graphprep completions bash > ~/.local/share/bash-completion/completions/graphprep\n  graphprep completions zsh > \"${fpath[1]}/_graphprep\""
@@ -91,11 +110,14 @@ pub enum Command {
 }
 
 /// Subcommands whose unknown `--key value` pairs are YAML overrides.
-const TRAIN_COMMANDS: [&str; 4] = [
+const TRAIN_COMMANDS: [&str; 7] = [
     "train",
     "infer",
     "gs_node_classification",
     "gs_node_regression",
+    "gs_link_prediction",
+    "gs_edge_classification",
+    "gs_edge_regression",
 ];
 
 /// Takes the YAML overrides off a train-like command line (see [`train::split_overrides`]).
@@ -153,11 +175,23 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Command::GsNodeClassification(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::NodeClassification)
+            train::run(*a, train::Flavor::Task(crate::train::config::Task::NodeClassification))
+        }
+        Command::GsLinkPrediction(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::Task(crate::train::config::Task::LinkPrediction))
+        }
+        Command::GsEdgeClassification(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::Task(crate::train::config::Task::EdgeClassification))
+        }
+        Command::GsEdgeRegression(mut a) => {
+            a.overrides = overrides;
+            train::run(*a, train::Flavor::Task(crate::train::config::Task::EdgeRegression))
         }
         Command::GsNodeRegression(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::NodeRegression)
+            train::run(*a, train::Flavor::Task(crate::train::config::Task::NodeRegression))
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `graphprep train` / `graphprep infer` and the drop-in aliases `gs_node_classification` /
-//! `gs_node_regression`: GraphStorm's launcher + trainer flags (spec/training.md §1.2–1.3) on
+//! `graphprep train` / `graphprep infer` and the drop-in aliases `gs_node_classification`,
+//! `gs_node_regression`, `gs_link_prediction`, `gs_edge_classification`, `gs_edge_regression`: GraphStorm's launcher + trainer flags (spec/training.md §1.2–1.3) on
 //! one process. Launcher flags that only matter for several machines or processes are accepted
 //! and ignored with a note; every other `--key value` is a YAML override, as in GraphStorm
 //! (an unknown key is an error naming it).
@@ -50,6 +50,14 @@ pub struct TrainArgs {
     /// same model and embeddings.
     #[command(flatten)]
     pub seed: SeedArg,
+    /// Link prediction / edge tasks with `exclude_training_targets`: how each batch's target
+    /// edges and their reverse edges leave message passing.
+    #[arg(long, value_enum, default_value = "after")]
+    pub exclusion: ExclusionArg,
+    /// Link prediction evaluation: filtered ranking (candidates that are edges of the graph
+    /// are dropped) instead of GraphStorm's unfiltered protocol.
+    #[arg(long)]
+    pub lp_filtered: bool,
     /// Where to write metrics.json (default: `<save_model_path>/metrics.json`).
     #[arg(long, value_name = "FILE")]
     pub metrics_file: Option<PathBuf>,
@@ -156,8 +164,19 @@ pub fn split_overrides(
 pub enum Flavor {
     Train,
     Infer,
-    NodeClassification,
-    NodeRegression,
+    /// A `gs_<task>` alias: the YAML's task section must be this one.
+    Task(crate::train::config::Task),
+}
+
+/// `--exclusion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExclusionArg {
+    /// Drop the batch's target edges (and their reverses) from the sampled blocks (DGL >= 2.3).
+    After,
+    /// Remove them from the candidates before sampling each node's neighbours.
+    Before,
+    /// Keep them (what GraphStorm 0.5.1 on DGL 2.1 actually does; for parity runs).
+    Off,
 }
 
 #[cfg(not(feature = "train"))]
@@ -232,7 +251,7 @@ fn keep_freed_memory() {
 
 #[cfg(feature = "train")]
 fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
-    use crate::train::config::{self, Task};
+    use crate::train::config;
     use crate::train::run::{infer, train, RunOptions};
 
     keep_freed_memory();
@@ -276,20 +295,15 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         overrides.push(("part_config".into(), p.to_string_lossy().into_owned()));
     }
     let cfg = config::load(&a.cf, &overrides).map_err(|e| e.to_string())?;
-    match (flavor, cfg.task) {
-        (Flavor::NodeClassification, Task::NodeRegression) => {
+    if let Flavor::Task(want) = flavor {
+        if want != cfg.task {
             return Err(format!(
-                "{}: the task section is node_regression; run gs_node_regression (or graphprep train)",
-                a.cf.display()
-            ))
+                "{}: the task section is {}; run gs_{} (or graphprep train)",
+                a.cf.display(),
+                cfg.task.section(),
+                cfg.task.section()
+            ));
         }
-        (Flavor::NodeRegression, Task::NodeClassification) => {
-            return Err(format!(
-                "{}: the task section is node_classification; run gs_node_classification (or graphprep train)",
-                a.cf.display()
-            ))
-        }
-        _ => {}
     }
     if let Some(p) = &cfg.save_perf_results_path {
         log::warn!(
@@ -349,6 +363,12 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         progress: draw,
         runtime_yaml: Some(cfg.runtime_yaml()),
         prefetch: a.num_samplers.unwrap_or(0) + 2,
+        exclusion: match a.exclusion {
+            ExclusionArg::After => Some(crate::train::sampler::ExclusionMode::After),
+            ExclusionArg::Before => Some(crate::train::sampler::ExclusionMode::Before),
+            ExclusionArg::Off => None,
+        },
+        lp_filtered: a.lp_filtered,
     };
     let summary = session
         .pool

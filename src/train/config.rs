@@ -33,6 +33,95 @@ use crate::error::{Error, Result};
 pub enum Task {
     NodeClassification,
     NodeRegression,
+    LinkPrediction,
+    EdgeClassification,
+    EdgeRegression,
+}
+
+impl Task {
+    /// The YAML section name (`node_classification`, `link_prediction`, ...).
+    pub fn section(self) -> &'static str {
+        match self {
+            Task::NodeClassification => "node_classification",
+            Task::NodeRegression => "node_regression",
+            Task::LinkPrediction => "link_prediction",
+            Task::EdgeClassification => "edge_classification",
+            Task::EdgeRegression => "edge_regression",
+        }
+    }
+    /// A node task (seeds are nodes of `target_ntype`).
+    pub fn is_node_task(self) -> bool {
+        matches!(self, Task::NodeClassification | Task::NodeRegression)
+    }
+    /// An edge classification / regression task.
+    pub fn is_edge_task(self) -> bool {
+        matches!(self, Task::EdgeClassification | Task::EdgeRegression)
+    }
+}
+
+/// A canonical edge type by name, `(src, rel, dst)`.
+pub type EtypeName = (String, String, String);
+
+/// `train_negative_sampler` / `eval_negative_sampler` (spec §3.4, §2.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NegSampler {
+    /// `k` own random destinations per positive.
+    Uniform,
+    /// A pool of random destinations shared by the batch (training: `B` nodes, each
+    /// positive sees `k` of them; evaluation: `k` sources and `k` destinations).
+    Joint,
+    /// `joint` plus every other positive's destination.
+    InBatchJoint,
+}
+
+/// `lp_decoder_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LpDecoder {
+    DotProduct,
+    DistMult,
+}
+
+/// `lp_loss_func`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LpLoss {
+    CrossEntropy,
+    Contrastive,
+}
+
+/// `decoder_type` of edge classification / regression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeDecoder {
+    DenseBi,
+    Mlp,
+}
+
+/// The link prediction keys (spec §1.5, `argument.py` L2716-3160).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LpConfig {
+    /// None = every canonical edge type.
+    pub train_etype: Option<Vec<EtypeName>>,
+    /// None = every canonical edge type.
+    pub eval_etype: Option<Vec<EtypeName>>,
+    pub train_negative_sampler: NegSampler,
+    pub eval_negative_sampler: NegSampler,
+    pub num_negative_edges: usize,
+    pub num_negative_edges_eval: usize,
+    pub decoder: LpDecoder,
+    pub loss: LpLoss,
+    /// `lp_embed_normalizer: l2_norm` (default with the contrastive loss).
+    pub l2_normalize: bool,
+    pub contrastive_loss_temperature: f64,
+    /// `gamma` (DistMult's initialisation range γ/H; default 12).
+    pub gamma: f64,
+}
+
+/// The edge classification / regression keys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeTaskConfig {
+    pub target_etype: EtypeName,
+    pub decoder_type: EdgeDecoder,
+    pub num_decoder_basis: usize,
+    pub remove_target_edge_type: bool,
 }
 
 /// `model_encoder_type` values graphprep implements.
@@ -223,6 +312,15 @@ pub struct TrainConfig {
     /// `[train, val, test]` node mask field names (graphprep extension `mask_field_names`;
     /// default `train_mask`, `val_mask`, `test_mask`).
     pub mask_fields: [String; 3],
+    /// Link prediction keys (LP tasks only).
+    pub lp: Option<LpConfig>,
+    /// Edge classification / regression keys (edge tasks only).
+    pub edge: Option<EdgeTaskConfig>,
+    /// LP / edge tasks: remove each batch's target edges and their reverses from message
+    /// passing (GraphStorm's default true, which requires `reverse_edge_types_map`).
+    pub exclude_training_targets: bool,
+    /// `(etype, its reverse)` from `"head,rel,rev_rel,tail"` entries.
+    pub reverse_edge_types_map: Vec<(EtypeName, EtypeName)>,
     entries: Entries,
 }
 
@@ -316,7 +414,6 @@ use Kind::*;
 use Role::*;
 
 const NO_EFFECT: &str = "no effect on a single-process run";
-const EDGE_KEY: &str = "an edge/link-prediction task key, no effect on node tasks";
 
 #[rustfmt::skip]
 const KEYS: &[(&str, Kind, Role)] = &[
@@ -352,22 +449,23 @@ const KEYS: &[(&str, Kind, Role)] = &[
     ("num_heads", Int, Ignored("only for rgat/hgt encoders")),
     ("edge_feat_mp_op", Str, Ignored("only with edge_feat_name")),
     ("alpha", Float, Ignored("only for the focal/shrinkage losses")),
-    ("target_etype", List, Ignored(EDGE_KEY)), ("train_etype", List, Ignored(EDGE_KEY)),
-    ("eval_etype", List, Ignored(EDGE_KEY)), ("reverse_edge_types_map", List, Ignored(EDGE_KEY)),
-    ("exclude_training_targets", Bool, Ignored(EDGE_KEY)),
-    ("remove_target_edge_type", Bool, Ignored(EDGE_KEY)), ("decoder_type", Str, Ignored(EDGE_KEY)),
-    ("num_decoder_basis", Int, Ignored(EDGE_KEY)), ("decoder_edge_feat", List, Ignored(EDGE_KEY)),
-    ("train_negative_sampler", Str, Ignored(EDGE_KEY)), ("eval_negative_sampler", Str, Ignored(EDGE_KEY)),
-    ("num_negative_edges", Int, Ignored(EDGE_KEY)), ("num_negative_edges_eval", Int, Ignored(EDGE_KEY)),
-    ("lp_decoder_type", Str, Ignored(EDGE_KEY)), ("lp_loss_func", Str, Ignored(EDGE_KEY)),
-    ("lp_embed_normalizer", Str, Ignored(EDGE_KEY)),
-    ("contrastive_loss_temperature", Float, Ignored(EDGE_KEY)),
-    ("adversarial_temperature", Float, Ignored(EDGE_KEY)), ("gamma", Float, Ignored(EDGE_KEY)),
-    ("lp_edge_weight_for_loss", List, Ignored(EDGE_KEY)), ("fixed_test_size", Int, Ignored(EDGE_KEY)),
-    ("model_select_etype", Str, Ignored(EDGE_KEY)), ("report_eval_per_type", Bool, Ignored(EDGE_KEY)),
-    ("train_etypes_negative_dstnode", List, Ignored(EDGE_KEY)),
-    ("num_train_hard_negatives", List, Ignored(EDGE_KEY)),
-    ("eval_etypes_negative_dstnode", List, Ignored(EDGE_KEY)),
+    // edge and link prediction tasks (unused by node tasks)
+    ("target_etype", List, Used), ("train_etype", List, Used), ("eval_etype", List, Used),
+    ("reverse_edge_types_map", List, Used), ("exclude_training_targets", Bool, Used),
+    ("remove_target_edge_type", Bool, Used), ("decoder_type", Str, Used),
+    ("num_decoder_basis", Int, Used), ("train_negative_sampler", Str, Used),
+    ("eval_negative_sampler", Str, Used), ("num_negative_edges", Int, Used),
+    ("num_negative_edges_eval", Int, Used), ("lp_decoder_type", Str, Used),
+    ("lp_loss_func", Str, Used), ("lp_embed_normalizer", Str, Used),
+    ("contrastive_loss_temperature", Float, Used), ("gamma", Float, Used),
+    ("model_select_etype", Str, Ignored("graphprep selects on all eval etypes (GraphStorm's ALL)")),
+    ("report_eval_per_type", Bool, Unsupported("false")),
+    ("decoder_edge_feat", List, Unsupported("null")),
+    ("adversarial_temperature", Float, Unsupported("null")),
+    ("lp_edge_weight_for_loss", List, Unsupported("null")), ("fixed_test_size", Int, Unsupported("null")),
+    ("train_etypes_negative_dstnode", List, Unsupported("null")),
+    ("num_train_hard_negatives", List, Unsupported("null")),
+    ("eval_etypes_negative_dstnode", List, Unsupported("null")),
     // GraphStorm features graphprep does not implement: errors unless left at the default
     ("edge_feat_name", List, Unsupported("null")), ("num_ffn_layers_in_input", Int, Unsupported("0")),
     ("num_ffn_layers_in_gnn", Int, Unsupported("0")), ("num_ffn_layers_in_decoder", Int, Unsupported("0")),
@@ -413,7 +511,7 @@ fn suggestion(key: &str) -> String {
 // Parsing
 // ---------------------------------------------------------------------------------------------
 
-const UNSUPPORTED_TASK: &str = "not supported yet in graphprep (issue 12)";
+const UNSUPPORTED_TASK: &str = "not supported yet in graphprep";
 
 /// Parses the YAML text `yaml` (named `origin` in errors) and applies `overrides`.
 pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Result<TrainConfig> {
@@ -447,13 +545,14 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
                     match sname.as_str() {
                         "node_classification" => task = Some(Task::NodeClassification),
                         "node_regression" => task = Some(Task::NodeRegression),
-                        "edge_classification"
-                        | "edge_regression"
-                        | "link_prediction"
-                        | "multi_task_learning" => {
+                        "link_prediction" => task = Some(Task::LinkPrediction),
+                        "edge_classification" => task = Some(Task::EdgeClassification),
+                        "edge_regression" => task = Some(Task::EdgeRegression),
+                        "multi_task_learning" => {
                             return Err(fail(format!(
                                 "gsf.{sname}: the {sname} task is {UNSUPPORTED_TASK}; \
-                                 graphprep trains node_classification and node_regression"
+                                 graphprep trains node_classification, node_regression, \
+                                 link_prediction, edge_classification and edge_regression"
                             )))
                         }
                         _ => {}
@@ -520,7 +619,11 @@ pub fn parse_str(yaml: &str, origin: &str, overrides: &[(String, String)]) -> Re
         }
     }
     let task = task.ok_or_else(|| {
-        fail("gsf: no task section (node_classification or node_regression)".into())
+        fail(
+            "gsf: no task section (node_classification, node_regression, link_prediction, \
+             edge_classification or edge_regression)"
+                .into(),
+        )
     })?;
     build(task, entries).map_err(fail)
 }
@@ -722,6 +825,18 @@ const ENCODERS_LATER: &[&str] = &[
 ];
 const CLASS_METRICS: &[&str] = &["accuracy", "f1_score", "precision", "recall"];
 const REGRESSION_METRICS: &[&str] = &["rmse", "mse", "mae"];
+const LP_METRICS: &[&str] = &["mrr"];
+
+/// `"src,rel,dst"` (GraphStorm's YAML spelling of a canonical edge type).
+pub fn parse_etype(s: &str) -> std::result::Result<EtypeName, String> {
+    let p: Vec<&str> = s.split(',').map(str::trim).collect();
+    if p.len() != 3 || p.iter().any(|x| x.is_empty()) {
+        return Err(format!(
+            "'{s}' is not an edge type; write \"src,rel,dst\" (e.g. \"paper,cites,paper\")"
+        ));
+    }
+    Ok((p[0].to_string(), p[1].to_string(), p[2].to_string()))
+}
 
 fn weights(o: &Opts, key: &str, n: Option<usize>, min_excl: Option<f64>) -> R<Option<Vec<f64>>> {
     let Some(s) = o.str(key)? else {
@@ -807,18 +922,15 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
             _ => {}
         }
     }
-    let classification = task == Task::NodeClassification;
+    let classification = matches!(task, Task::NodeClassification | Task::EdgeClassification);
     let mut missing = Vec::new();
-    for k in [
-        "lr",
-        "batch_size",
-        "hidden_size",
-        "model_encoder_type",
-        "label_field",
-    ] {
+    for k in ["lr", "batch_size", "hidden_size", "model_encoder_type"] {
         if o.get(k).is_none() {
             missing.push(k);
         }
+    }
+    if task != Task::LinkPrediction && o.get("label_field").is_none() {
+        missing.push("label_field");
     }
     if classification && o.get("num_classes").is_none() {
         missing.push("num_classes");
@@ -947,9 +1059,11 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
     let target_ntype = match o.str("target_ntype")? {
         Some(t) => t,
         None => {
-            log::warn!(
-                "target_ntype is not set: using _N (a homogeneous graph), as GraphStorm does"
-            );
+            if task.is_node_task() {
+                log::warn!(
+                    "target_ntype is not set: using _N (a homogeneous graph), as GraphStorm does"
+                );
+            }
             "_N".to_string()
         }
     };
@@ -976,31 +1090,186 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
     };
     let eval_metric: Vec<String> = match o.list("eval_metric")? {
         Some(m) => m.into_iter().map(|s| s.to_ascii_lowercase()).collect(),
+        None if task == Task::LinkPrediction => vec!["mrr".into()],
         None if classification => vec!["accuracy".into()],
         None => vec!["rmse".into()],
     };
-    let supported = if classification {
-        CLASS_METRICS
-    } else {
-        REGRESSION_METRICS
+    let (supported, kind) = match task {
+        Task::LinkPrediction => (LP_METRICS, "link prediction"),
+        _ if classification => (CLASS_METRICS, "classification"),
+        _ => (REGRESSION_METRICS, "regression"),
     };
     if eval_metric.is_empty() {
         return Err(format!("{}: empty list", o.path("eval_metric")));
     }
     for m in &eval_metric {
-        if !supported.contains(&m.as_str()) {
+        let hit_at = task == Task::LinkPrediction
+            && m
+                .strip_prefix("hit_at_")
+                .is_some_and(|k| k.parse::<usize>().is_ok_and(|k| k > 0));
+        if !supported.contains(&m.as_str()) && !hit_at {
             return Err(format!(
-                "{}: metric '{m}' is not supported for {} (supported: {})",
+                "{}: metric '{m}' is not supported for {kind} (supported: {}{})",
                 o.path("eval_metric"),
-                if classification {
-                    "classification"
+                supported.join(", "),
+                if task == Task::LinkPrediction {
+                    ", hit_at_<k>"
                 } else {
-                    "regression"
-                },
-                supported.join(", ")
+                    ""
+                }
             ));
         }
     }
+    let etype_list = |key: &str| -> R<Option<Vec<EtypeName>>> {
+        let Some(items) = o.list(key)? else {
+            return Ok(None);
+        };
+        items
+            .iter()
+            .map(|x| parse_etype(x).map_err(|m| format!("{}: {m}", o.path(key))))
+            .collect::<R<Vec<_>>>()
+            .map(Some)
+    };
+    let mut reverse_edge_types_map = Vec::new();
+    for x in o.list("reverse_edge_types_map")?.unwrap_or_default() {
+        let parts: Vec<&str> = x.split(',').map(str::trim).collect();
+        if parts.len() != 4 || parts.iter().any(|p| p.is_empty()) {
+            return Err(format!(
+                "{}: '{x}' must be \"head,rel,rev_rel,tail\" (e.g. \"paper,cites,cites-rev,paper\")",
+                o.path("reverse_edge_types_map")
+            ));
+        }
+        let (h, r, rr, t) = (parts[0], parts[1], parts[2], parts[3]);
+        reverse_edge_types_map.push((
+            (h.to_string(), r.to_string(), t.to_string()),
+            (t.to_string(), rr.to_string(), h.to_string()),
+        ));
+    }
+    let exclude_training_targets = if task.is_node_task() {
+        false
+    } else {
+        let given = o.get("exclude_training_targets").is_some();
+        let v = o.bool("exclude_training_targets", true)?;
+        if v && reverse_edge_types_map.is_empty() {
+            return Err(format!(
+                "{}: excluding the training target edges (GraphStorm's default for {} tasks) needs \
+                 reverse_edge_types_map (\"head,rel,rev_rel,tail\" per edge type with reverse \
+                 edges, e.g. from construct --add-reverse-edges); add it, or set \
+                 exclude_training_targets: false",
+                if given {
+                    o.path("exclude_training_targets")
+                } else {
+                    format!("gsf.{}", task.section())
+                },
+                task.section()
+            ));
+        }
+        v
+    };
+    let lp = if task == Task::LinkPrediction {
+        let neg = |key: &str, default: &str, allowed: &[&str]| -> R<NegSampler> {
+            Ok(match o.choice(key, default, allowed)?.as_str() {
+                "uniform" => NegSampler::Uniform,
+                "joint" => NegSampler::Joint,
+                _ => NegSampler::InBatchJoint,
+            })
+        };
+        let decoder = match o
+            .choice("lp_decoder_type", "distmult", &["dot_product", "distmult"])
+            .map_err(|m| {
+                format!("{m} (rotate, transe_l1 and transe_l2 are not supported yet in graphprep)")
+            })?
+            .as_str()
+        {
+            "dot_product" => LpDecoder::DotProduct,
+            _ => LpDecoder::DistMult,
+        };
+        let loss = match o
+            .choice("lp_loss_func", "cross_entropy", &["cross_entropy", "contrastive"])
+            .map_err(|m| format!("{m} (bpr and logsigmoid are not supported in graphprep)"))?
+            .as_str()
+        {
+            "contrastive" => LpLoss::Contrastive,
+            _ => LpLoss::CrossEntropy,
+        };
+        let l2_normalize = match o
+            .str("lp_embed_normalizer")?
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            None => loss == LpLoss::Contrastive,
+            Some("l2_norm") => true,
+            Some("none") => false,
+            Some(x) => {
+                return Err(format!(
+                    "{}: '{x}' is not supported (supported: l2_norm)",
+                    o.path("lp_embed_normalizer")
+                ))
+            }
+        };
+        let temperature = o.float("contrastive_loss_temperature")?.unwrap_or(1.0);
+        if temperature <= 0.0 {
+            return Err(format!(
+                "{}: must be > 0",
+                o.path("contrastive_loss_temperature")
+            ));
+        }
+        Some(LpConfig {
+            train_etype: etype_list("train_etype")?,
+            eval_etype: etype_list("eval_etype")?,
+            train_negative_sampler: neg(
+                "train_negative_sampler",
+                "uniform",
+                &["uniform", "joint", "inbatch_joint"],
+            )
+            .map_err(|m| format!("{m} (the local*, fast_* and all_etype_* samplers are not supported yet in graphprep)"))?,
+            eval_negative_sampler: neg("eval_negative_sampler", "joint", &["uniform", "joint"])?,
+            num_negative_edges: o.uint("num_negative_edges", 1)?.unwrap_or(16),
+            num_negative_edges_eval: o.uint("num_negative_edges_eval", 1)?.unwrap_or(1000),
+            decoder,
+            loss,
+            l2_normalize,
+            contrastive_loss_temperature: temperature,
+            gamma: o.float("gamma")?.unwrap_or(12.0),
+        })
+    } else {
+        None
+    };
+    let edge = if task.is_edge_task() {
+        let target = match etype_list("target_etype")? {
+            Some(v) if !v.is_empty() => {
+                if v.len() > 1 {
+                    log::warn!(
+                        "{}: several edge types given; GraphStorm uses only the first, so does graphprep",
+                        o.path("target_etype")
+                    );
+                }
+                v[0].clone()
+            }
+            _ => {
+                log::warn!("target_etype is not set: using (_N, _E, _N), as GraphStorm does");
+                ("_N".into(), "_E".into(), "_N".into())
+            }
+        };
+        let decoder_type = match o.str("decoder_type")?.as_deref() {
+            None | Some("DenseBiDecoder") => EdgeDecoder::DenseBi,
+            Some("MLPDecoder") => EdgeDecoder::Mlp,
+            Some(x) => {
+                return Err(format!(
+                    "{}: '{x}' is not supported (supported: DenseBiDecoder, MLPDecoder)",
+                    o.path("decoder_type")
+                ))
+            }
+        };
+        Some(EdgeTaskConfig {
+            target_etype: target,
+            decoder_type,
+            num_decoder_basis: o.uint("num_decoder_basis", 1)?.unwrap_or(2),
+            remove_target_edge_type: o.bool("remove_target_edge_type", true)?,
+        })
+    } else {
+        None
+    };
     let class_loss_func = match o
         .str("class_loss_func")?
         .map(|s| s.to_ascii_lowercase())
@@ -1055,7 +1324,7 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
         out_emb_size: o.uint("out_emb_size", 1)?,
         fanout,
         eval_fanout,
-        use_mini_batch_infer: o.bool("use_mini_batch_infer", true)?,
+        use_mini_batch_infer: o.bool("use_mini_batch_infer", task != Task::LinkPrediction)?,
         gnn_norm,
         input_activate,
         use_self_loop: o.bool("use_self_loop", true)?,
@@ -1104,6 +1373,10 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
         restore_optimizer_path: o.path_opt("restore_optimizer_path")?,
         part_config: o.path_opt("part_config")?,
         mask_fields,
+        lp,
+        edge,
+        exclude_training_targets,
+        reverse_edge_types_map,
         entries: Entries(o.entries),
     })
 }

@@ -107,10 +107,15 @@ pub struct TrainGraph {
     parts: Vec<Partition>,
     /// Node data per type of in-memory graphs ([`TrainGraph::with_node_data`]).
     extra: Vec<Vec<(String, Tensor)>>,
+    /// Edge data per type of in-memory graphs ([`TrainGraph::with_edge_data`]).
+    extra_edges: Vec<Vec<(String, Tensor)>>,
     ntypes: Vec<String>,
     num_nodes: Vec<usize>,
     etypes: Vec<Etype>,
     csc: Vec<Csc>,
+    /// The complete CSC of edge types whose sampled structure [`TrainGraph::restrict_edges`]
+    /// narrowed (edge endpoints are still read from it).
+    full_csc: Vec<Option<Csc>>,
 }
 
 /// Endpoints of the edges of one edge type, indexed by per-type edge ID (`-1` = not seen yet).
@@ -197,8 +202,10 @@ impl TrainGraph {
             out: Some(out),
             parts,
             extra: Vec::new(),
+            extra_edges: Vec::new(),
             ntypes,
             num_nodes,
+            full_csc: vec![None; etypes.len()],
             etypes,
             csc,
         })
@@ -237,8 +244,10 @@ impl TrainGraph {
             out: None,
             parts: Vec::new(),
             extra: (0..names.len()).map(|_| Vec::new()).collect(),
+            extra_edges: (0..ets.len()).map(|_| Vec::new()).collect(),
             ntypes: names,
             num_nodes,
+            full_csc: vec![None; ets.len()],
             etypes: ets,
             csc,
         }
@@ -254,6 +263,16 @@ impl TrainGraph {
         assert_eq!(x.rows(), self.num_nodes[t], "rows of '{name}'");
         self.extra[t].retain(|(n, _)| n != name);
         self.extra[t].push((name.to_string(), x));
+        self
+    }
+
+    /// Adds edge data `name` (a label or mask; one row per edge ID) to edge type `r` of an
+    /// in-memory graph. Panics on a row-count mismatch or on a graph read from files.
+    pub fn with_edge_data(mut self, r: usize, name: &str, x: Tensor) -> TrainGraph {
+        assert!(self.out.is_none(), "edge data of a read graph is its files'");
+        assert_eq!(x.rows(), self.csc[r].num_edges(), "rows of '{name}'");
+        self.extra_edges[r].retain(|(n, _)| n != name);
+        self.extra_edges[r].push((name.to_string(), x));
         self
     }
 
@@ -413,13 +432,29 @@ impl TrainGraph {
     /// Names of the node data of type `t` (features, labels, masks), in file order over the
     /// partitions.
     pub fn node_feature_names(&self, t: usize) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .extra
+        self.data_names(Side::Node, t)
+    }
+
+    /// Names of the edge data of edge type `r` (labels, masks, features).
+    pub fn edge_feature_names(&self, r: usize) -> Vec<String> {
+        self.data_names(Side::Edge, r)
+    }
+
+    fn data_names(&self, side: Side, t: usize) -> Vec<String> {
+        let extra = match side {
+            Side::Node => &self.extra,
+            Side::Edge => &self.extra_edges,
+        };
+        let mut names: Vec<String> = extra
             .get(t)
             .map(|l| l.iter().map(|x| x.0.clone()).collect())
             .unwrap_or_default();
         for part in &self.parts {
-            for (n, _) in part.node_feats(t) {
+            let list = match side {
+                Side::Node => part.node_feats(t),
+                Side::Edge => part.edge_feats(t),
+            };
+            for (n, _) in list {
                 if !names.contains(n) {
                     names.push(n.clone());
                 }
@@ -431,8 +466,18 @@ impl TrainGraph {
     /// The per-partition tensors of feature `name` of type `t`, for the partitions that own
     /// nodes of `t`; `None` if no partition has it, an error if only some have it.
     fn feature_parts(&self, t: usize, name: &str) -> Result<Option<Vec<&Tensor>>> {
+        self.data_parts(Side::Node, t, name)
+    }
+
+    /// Node (or edge) data `name` of type `t` per partition owning items of `t`, in partition
+    /// order (= per-type shuffled order).
+    fn data_parts(&self, side: Side, t: usize, name: &str) -> Result<Option<Vec<&Tensor>>> {
         let Some(out) = &self.out else {
-            return Ok(self.extra[t]
+            let extra = match side {
+                Side::Node => &self.extra,
+                Side::Edge => &self.extra_edges,
+            };
+            return Ok(extra[t]
                 .iter()
                 .find(|(n, _)| n == name)
                 .map(|x| vec![&x.1]));
@@ -440,24 +485,31 @@ impl TrainGraph {
         let mut found = Vec::new();
         let mut missing = None;
         for (p, part) in self.parts.iter().enumerate() {
-            if out.book.nodes.count(t, p) == 0 {
+            let (count, list) = match side {
+                Side::Node => (out.book.nodes.count(t, p), part.node_feats(t)),
+                Side::Edge => (out.book.edges.count(t, p), part.edge_feats(t)),
+            };
+            if count == 0 {
                 continue;
             }
-            match part.node_feats(t).iter().find(|(n, _)| n == name) {
+            match list.iter().find(|(n, _)| n == name) {
                 Some((_, x)) => found.push(x),
                 None => missing = Some(p),
             }
         }
+        let what = match side {
+            Side::Node => format!("node feature '{name}' of node type '{}'", self.ntypes[t]),
+            Side::Edge => format!(
+                "edge feature '{name}' of edge type '{}'",
+                self.etypes[t].colon_key()
+            ),
+        };
         match (found.is_empty(), missing) {
             (true, _) => Ok(None),
             (false, None) => Ok(Some(found)),
             (false, Some(p)) => Err(Error::input(
                 &self.parts[p].graph_path,
-                format!(
-                    "node feature '{name}' of node type '{}' is missing in partition {p} \
-                     (other partitions have it)",
-                    self.ntypes[t]
-                ),
+                format!("{what} is missing in partition {p} (other partitions have it)"),
             )),
         }
     }
@@ -523,7 +575,11 @@ impl TrainGraph {
     /// A node data column (labels, masks) of type `t` concatenated over partitions, shape as
     /// stored (`(n,)` or `(n, k)`), `None` if type `t` does not have it.
     pub fn node_column(&self, t: usize, name: &str) -> Result<Option<Tensor>> {
-        let Some(ps) = self.feature_parts(t, name)? else {
+        self.column(Side::Node, t, name)
+    }
+
+    fn column(&self, side: Side, t: usize, name: &str) -> Result<Option<Tensor>> {
+        let Some(ps) = self.data_parts(side, t, name)? else {
             return Ok(None);
         };
         let owned: Vec<Tensor> = ps
@@ -535,12 +591,13 @@ impl TrainGraph {
             })
             .collect();
         Tensor::concat_rows(&owned).map(Some).ok_or_else(|| {
+            let of = match side {
+                Side::Node => format!("node data '{name}' of '{}'", self.ntypes[t]),
+                Side::Edge => format!("edge data '{name}' of '{}'", self.etypes[t].colon_key()),
+            };
             Error::input(
                 self.origin(),
-                format!(
-                    "node data '{name}' of '{}' has different dtypes or shapes across partitions",
-                    self.ntypes[t]
-                ),
+                format!("{of} has different dtypes or shapes across partitions"),
             )
         })
     }
@@ -551,19 +608,97 @@ impl TrainGraph {
         let ps = self
             .feature_parts(t, name)?
             .ok_or_else(|| self.missing_feature(t, name))?;
-        let mut ids = Vec::new();
-        let mut row0 = 0i64;
-        for x in ps {
-            let w = x.row_len().max(1);
-            let v = to_f32(x);
-            for (k, r) in v.chunks(w).enumerate().take(x.rows()) {
-                if r.iter().any(|&a| a != 0.0) {
-                    ids.push(row0 + k as i64);
+        Ok(nonzero_rows(&ps))
+    }
+
+    /// Sorted per-type edge IDs of edge type `r` whose edge mask `name` is non-zero; `None`
+    /// when the edge type has no such mask.
+    pub fn edge_mask_ids(&self, r: usize, name: &str) -> Result<Option<Vec<i64>>> {
+        Ok(self
+            .data_parts(Side::Edge, r, name)?
+            .map(|ps| nonzero_rows(&ps)))
+    }
+
+    /// An edge data column (labels) of edge type `r` over all partitions, rows in per-type
+    /// shuffled edge-ID order; `None` if the edge type does not have it.
+    pub fn edge_column(&self, r: usize, name: &str) -> Result<Option<Tensor>> {
+        self.column(Side::Edge, r, name)
+    }
+
+    /// Endpoints `(src, dst)` (per-type node IDs) of every edge of type `r`, indexed by
+    /// per-type edge ID (`16·edges` bytes).
+    pub fn edge_endpoints(&self, r: usize) -> (Vec<i64>, Vec<i64>) {
+        let c = self.full_csc[r].as_ref().unwrap_or(&self.csc[r]);
+        let n = c.num_edges();
+        let mut src = vec![0i64; n];
+        let mut dst = vec![0i64; n];
+        for v in 0..c.indptr.len().saturating_sub(1) {
+            for p in c.indptr[v] as usize..c.indptr[v + 1] as usize {
+                let e = c.eids[p] as usize;
+                src[e] = c.indices[p];
+                dst[e] = v as i64;
+            }
+        }
+        (src, dst)
+    }
+
+    /// Keeps only the edges of type `r` for which `keep(edge ID)` holds in the structure
+    /// the sampler sees (edge IDs unchanged): GraphStorm's `train_mask` edge mask for
+    /// message passing in link prediction.
+    pub fn restrict_edges(&mut self, r: usize, keep: impl Fn(i64) -> bool) {
+        let c = &self.csc[r];
+        let mut indptr = Vec::with_capacity(c.indptr.len());
+        let mut indices = Vec::new();
+        let mut eids = Vec::new();
+        indptr.push(0i64);
+        for v in 0..c.indptr.len().saturating_sub(1) {
+            for p in c.indptr[v] as usize..c.indptr[v + 1] as usize {
+                if keep(c.eids[p]) {
+                    indices.push(c.indices[p]);
+                    eids.push(c.eids[p]);
                 }
             }
-            row0 += x.rows() as i64;
+            indptr.push(indices.len() as i64);
         }
-        Ok(ids)
+        let full = std::mem::replace(
+            &mut self.csc[r],
+            Csc {
+                indptr,
+                indices,
+                eids,
+            },
+        );
+        if self.full_csc[r].is_none() {
+            self.full_csc[r] = Some(full);
+        }
+    }
+
+    /// Per-type shuffled edge ID → construction edge ID of edge type `r`, from
+    /// `edge_mapping.pt`; the identity when the output has no mapping and one partition.
+    pub fn edge_construction_ids(&self, r: usize) -> Result<Vec<i64>> {
+        let n = self.num_edges(r);
+        let Some(out) = &self.out else {
+            return Ok((0..n as i64).collect());
+        };
+        match out.edge_mapping()? {
+            Some(mut m) => {
+                let x = m.swap_remove(r);
+                Ok(x.values::<i64>().expect("checked int64").into_owned())
+            }
+            None if out.num_parts() == 1 => Ok((0..n as i64).collect()),
+            None => Err(Error::input(
+                out.dir.join("edge_mapping.pt"),
+                "missing; a multi-partition output needs it to match edges with their reverse edges",
+            )),
+        }
+    }
+
+    /// Edges of type `r` (all of them, also those [`TrainGraph::restrict_edges`] hides).
+    pub fn num_edges(&self, r: usize) -> usize {
+        match &self.out {
+            Some(out) => out.num_edges(r) as usize,
+            None => self.full_csc[r].as_ref().unwrap_or(&self.csc[r]).num_edges(),
+        }
     }
 
     /// Per-type shuffled ID → construction ("Graph Node ID space") per-type ID of type `t`,
@@ -584,6 +719,30 @@ impl TrainGraph {
             )),
         }
     }
+}
+
+/// Node or edge data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Node,
+    Edge,
+}
+
+/// Row indices (counted over the concatenated parts) whose row has a non-zero element.
+fn nonzero_rows(ps: &[&Tensor]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut row0 = 0i64;
+    for x in ps {
+        let w = x.row_len().max(1);
+        let v = to_f32(x);
+        for (k, r) in v.chunks(w).enumerate().take(x.rows()) {
+            if r.iter().any(|&a| a != 0.0) {
+                ids.push(row0 + k as i64);
+            }
+        }
+        row0 += x.rows() as i64;
+    }
+    ids
 }
 
 /// The values of `x` as `f32`, whatever its dtype (features, labels).

@@ -14,6 +14,10 @@ pub enum Metric {
     Rmse,
     Mse,
     Mae,
+    /// Link prediction: mean reciprocal rank of each positive among its negatives.
+    Mrr,
+    /// Link prediction: fraction of positives ranked within the top `k`.
+    HitAt(usize),
 }
 
 impl Metric {
@@ -26,11 +30,15 @@ impl Metric {
             "rmse" => Metric::Rmse,
             "mse" => Metric::Mse,
             "mae" => Metric::Mae,
-            _ => return None,
+            "mrr" => Metric::Mrr,
+            _ => match s.strip_prefix("hit_at_").and_then(|k| k.parse().ok()) {
+                Some(k) if k > 0 => Metric::HitAt(k),
+                _ => return None,
+            },
         })
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
             Metric::Accuracy => "accuracy",
             Metric::F1Score => "f1_score",
@@ -39,6 +47,17 @@ impl Metric {
             Metric::Rmse => "rmse",
             Metric::Mse => "mse",
             Metric::Mae => "mae",
+            Metric::Mrr => "mrr",
+            Metric::HitAt(k) => return format!("hit_at_{k}"),
+        }
+        .to_string()
+    }
+
+    /// Link prediction metric from the rank (1 = best) of every positive.
+    pub fn ranking(self, ranks: &[u32]) -> f64 {
+        match self {
+            Metric::HitAt(k) => hit_at(ranks, k),
+            _ => mrr(ranks),
         }
     }
 
@@ -85,6 +104,43 @@ fn sq_err(pred: &[f32], target: &[f32]) -> f64 {
         .zip(target)
         .map(|(p, y)| (*p as f64 - *y as f64).powi(2))
         .sum()
+}
+
+/// Mean of `1 / rank` (0 for no ranks).
+pub fn mrr(ranks: &[u32]) -> f64 {
+    if ranks.is_empty() {
+        return 0.0;
+    }
+    ranks.iter().map(|&r| 1.0 / r as f64).sum::<f64>() / ranks.len() as f64
+}
+
+/// Fraction of ranks `<= k` (0 for no ranks).
+pub fn hit_at(ranks: &[u32], k: usize) -> f64 {
+    if ranks.is_empty() {
+        return 0.0;
+    }
+    ranks.iter().filter(|&&r| r as usize <= k).count() as f64 / ranks.len() as f64
+}
+
+/// Float32 logistic function as GraphStorm applies it to scores before ranking.
+#[inline]
+pub fn sigmoid32(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// GraphStorm's rank of a positive score among its negatives (`eval/utils.py`
+/// `calc_ranking`): scores go through a float32 sigmoid first (so large scores tie at
+/// exactly 1.0), then rank = 1 + the number of negatives scoring strictly higher — among
+/// ties the positive ranks first, as a stable descending sort of `[pos, negs...]` puts it.
+/// `pessimistic` counts tied negatives as ranked above instead.
+pub fn rank_of(pos: f32, negs: &[f32], pessimistic: bool) -> u32 {
+    let p = sigmoid32(pos);
+    let above = if pessimistic {
+        negs.iter().filter(|&&n| sigmoid32(n) >= p).count()
+    } else {
+        negs.iter().filter(|&&n| sigmoid32(n) > p).count()
+    };
+    1 + above as u32
 }
 
 /// Fraction of positions where `pred == labels` (0 for no labels).

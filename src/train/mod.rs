@@ -4,12 +4,15 @@
 //! ([`sampler`]). The libtorch parts (model, optimizers, the loop) need the `train` feature.
 
 pub mod config;
+pub mod edges;
 pub mod graph;
 pub mod metrics;
 pub mod sampler;
 
 #[cfg(feature = "train")]
 pub mod checkpoint;
+#[cfg(feature = "train")]
+pub mod lp;
 #[cfg(feature = "train")]
 pub mod model;
 #[cfg(feature = "train")]

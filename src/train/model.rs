@@ -16,12 +16,20 @@ use tch::{Kind, Tensor};
 pub use super::config::{Encoder, GnnNorm as Norm};
 
 /// What the decoder produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Head {
     /// `EntityClassifier` with this many classes.
     Classes(usize),
     /// `EntityRegression` (one output).
     Regression,
+    /// Link prediction `LinkPredictDotDecoder`: score = ⟨h_u, h_v⟩, no parameters.
+    DotProduct,
+    /// Link prediction `LinkPredictDistMultDecoder`: score = Σ h_u·w_r·h_v with one relation
+    /// vector per edge type of the graph (`_w_relation`, U(−γ/H, γ/H)).
+    DistMult { gamma: f64 },
+    /// Edge classification (`classes`) or regression (`classes == 0`): `DenseBiDecoder`
+    /// with `bases` bases, or `MLPDecoder` (`bases == 0`).
+    Edge { classes: usize, bases: usize },
 }
 
 /// Everything that fixes the parameter shapes and the forward pass.
@@ -93,8 +101,8 @@ pub struct Model {
     proj_matrix: Vec<Option<Tensor>>,
     pub embeddings: Vec<Option<Embedding>>,
     layers: Vec<RgcnLayer>,
-    decoder: Tensor,
-    decoder_b: Option<Tensor>,
+    /// Decoder parameters with their state-dict names (`decoder.*`).
+    decoder: Vec<(String, Tensor)>,
 }
 
 /// `torch.nn.init.xavier_uniform_` bound for a tensor of `shape` with `gain` (torch's fan rule:
@@ -187,17 +195,7 @@ impl Model {
             Encoder::Rgcn if spec.num_layers > 0 => spec.out_dim as i64,
             _ => h,
         };
-        let (decoder, decoder_b) = match spec.head {
-            Head::Classes(c) => (
-                xavier(&[dec_in, c as i64], RELU_GAIN),
-                spec.decoder_bias
-                    .then(|| Tensor::zeros([c as i64], (Kind::Float, tch::Device::Cpu))),
-            ),
-            Head::Regression => (
-                xavier(&[dec_in, 1], 1.0),
-                Some(Tensor::zeros([1], (Kind::Float, tch::Device::Cpu))),
-            ),
-        };
+        let decoder = decoder_params(&spec, dec_in);
         let mut m = Model {
             spec,
             input_projs,
@@ -205,7 +203,6 @@ impl Model {
             embeddings,
             layers,
             decoder,
-            decoder_b,
         };
         for (_, p) in m.named_parameters_mut() {
             let _ = p.set_requires_grad(true);
@@ -247,9 +244,8 @@ impl Model {
                 out.push((format!("node_embed.proj_matrix.{name}"), w));
             }
         }
-        out.push(("decoder.decoder".to_string(), &self.decoder));
-        if let Some(b) = &self.decoder_b {
-            out.push(("decoder.bias".to_string(), b));
+        for (n, t) in &self.decoder {
+            out.push((n.clone(), t));
         }
         out
     }
@@ -282,9 +278,8 @@ impl Model {
         for w in self.proj_matrix.iter_mut().flatten() {
             refs.push(w);
         }
-        refs.push(&mut self.decoder);
-        if let Some(b) = &mut self.decoder_b {
-            refs.push(b);
+        for (_, t) in self.decoder.iter_mut() {
+            refs.push(t);
         }
         names.into_iter().zip(refs).collect()
     }
@@ -631,12 +626,146 @@ impl Model {
         aggs
     }
 
-    /// Decoder logits (classification) or values (regression, shape (n, 1)).
+    fn dec(&self, name: &str) -> Option<&Tensor> {
+        self.decoder
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+    }
+
+    /// Node decoder logits (classification) or values (regression, shape (n, 1)).
     pub fn decode(&self, h: &Tensor) -> Tensor {
-        let y = h.mm(&self.decoder);
-        match &self.decoder_b {
+        let w = self
+            .dec("decoder.decoder")
+            .expect("decode() is for node heads");
+        let y = h.mm(w);
+        match self.dec("decoder.bias") {
             Some(b) => y + b,
             None => y,
+        }
+    }
+
+    /// Link prediction scores of `n` pairs of edge type `rel`: `u`, `v` are (n, H).
+    pub fn score_pairs(&self, u: &Tensor, v: &Tensor, rel: usize) -> Tensor {
+        match self.dec("decoder._w_relation.weight") {
+            Some(w) => (u * w.get(rel as i64) * v).sum_dim_intlist(-1, false, Kind::Float),
+            None => (u * v).sum_dim_intlist(-1, false, Kind::Float),
+        }
+    }
+
+    /// Link prediction scores of each of `B` sources against its `K` candidates of edge type
+    /// `rel`: `u` is (B, H), `cand` is (B, K, H); result (B, K).
+    pub fn score_candidates(&self, u: &Tensor, cand: &Tensor, rel: usize) -> Tensor {
+        let u = match self.dec("decoder._w_relation.weight") {
+            Some(w) => u * w.get(rel as i64),
+            None => u.shallow_clone(),
+        };
+        cand.bmm(&u.unsqueeze(-1)).squeeze_dim(-1)
+    }
+
+    /// Link prediction scores of each of `b` sources against `k` candidates shared by all of
+    /// them, edge type `rel`: `u` is (b, H), `cand` is (k, H); result (b, k). (The DistMult
+    /// score Σ u·w·v is symmetric in u and v, so this also scores corrupted sources.)
+    pub fn score_shared(&self, u: &Tensor, cand: &Tensor, rel: usize) -> Tensor {
+        let u = match self.dec("decoder._w_relation.weight") {
+            Some(w) => u * w.get(rel as i64),
+            None => u.shallow_clone(),
+        };
+        u.mm(&cand.tr())
+    }
+
+    /// Edge decoder output for edges with endpoint representations `u`, `v` ((n, H) each):
+    /// logits (n, C) for classification, values (n, 1) for regression (GraphStorm's
+    /// `DenseBiDecoder` / `MLPDecoder`, dropout on the inputs when training).
+    pub fn decode_edges(&self, u: &Tensor, v: &Tensor, train: bool) -> Tensor {
+        let p = self.spec.dropout;
+        let y = if let Some(basis) = self.dec("decoder.basis_para") {
+            let (u, v) = (u.dropout(p, train), v.dropout(p, train));
+            // score_b = u·M_b·v for every basis b: (n, B)
+            let scores = Tensor::einsum("ni,bij,nj->nb", &[&u, basis, &v], None::<i64>);
+            let w = self.dec("decoder.combine_basis.weight").expect("basis");
+            let y = scores.mm(&w.tr());
+            match self.dec("decoder.combine_basis.bias") {
+                Some(b) => y + b,
+                None => y,
+            }
+        } else {
+            // MLPEdgeDecoder creates a dropout but does not apply it (no NGNN layers)
+            let w = self.dec("decoder.decoder").expect("edge decoder");
+            let y = Tensor::cat(&[u, v], 1).mm(w);
+            match self.dec("decoder.bias") {
+                Some(b) => y + b,
+                None => y,
+            }
+        };
+        match self.dec("decoder.regression_head.weight") {
+            Some(w) => {
+                let b = self.dec("decoder.regression_head.bias").expect("head bias");
+                y.mm(&w.tr()) + b
+            }
+            None => y,
+        }
+    }
+}
+
+/// The decoder's parameters for `spec.head` on `dec_in`-wide representations, with
+/// GraphStorm's initialisation.
+fn decoder_params(spec: &ModelSpec, dec_in: i64) -> Vec<(String, Tensor)> {
+    let cpu = (Kind::Float, tch::Device::Cpu);
+    let n = |s: &str| s.to_string();
+    match spec.head {
+        Head::Classes(c) => {
+            let mut v = vec![(n("decoder.decoder"), xavier(&[dec_in, c as i64], RELU_GAIN))];
+            if spec.decoder_bias {
+                v.push((n("decoder.bias"), Tensor::zeros([c as i64], cpu)));
+            }
+            v
+        }
+        Head::Regression => vec![
+            (n("decoder.decoder"), xavier(&[dec_in, 1], 1.0)),
+            (n("decoder.bias"), Tensor::zeros([1], cpu)),
+        ],
+        Head::DotProduct => Vec::new(),
+        Head::DistMult { gamma } => {
+            let r = spec.etypes.len() as i64;
+            let b = gamma / dec_in as f64;
+            vec![(
+                n("decoder._w_relation.weight"),
+                Tensor::empty([r, dec_in], cpu).uniform_(-b, b),
+            )]
+        }
+        Head::Edge { classes, bases } => {
+            // regression: the decoder keeps the hidden width, then a 1-output head
+            let regression = classes == 0;
+            let out = if regression { dec_in } else { classes as i64 };
+            // torch.nn.Linear's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            let linear = |shape: &[i64], fan_in: i64| {
+                let k = 1.0 / (fan_in as f64).sqrt();
+                Tensor::empty(shape, cpu).uniform_(-k, k)
+            };
+            let mut v = Vec::new();
+            if bases > 0 {
+                // DenseBiDecoder: xavier(1) on every 2+-D parameter (reset_parameters)
+                let b = bases as i64;
+                v.push((n("decoder.basis_para"), xavier(&[b, dec_in, dec_in], 1.0)));
+                v.push((n("decoder.combine_basis.weight"), xavier(&[out, b], 1.0)));
+                if spec.decoder_bias {
+                    v.push((n("decoder.combine_basis.bias"), linear(&[out], b)));
+                }
+            } else {
+                v.push((
+                    n("decoder.decoder"),
+                    xavier(&[2 * dec_in, out], RELU_GAIN),
+                ));
+                if spec.decoder_bias {
+                    v.push((n("decoder.bias"), Tensor::zeros([out], cpu)));
+                }
+            }
+            if regression {
+                v.push((n("decoder.regression_head.weight"), linear(&[1, out], out)));
+                v.push((n("decoder.regression_head.bias"), linear(&[1], out)));
+            }
+            v
         }
     }
 }

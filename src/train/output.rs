@@ -6,7 +6,7 @@ use std::path::Path;
 use tch::Tensor;
 
 use super::config::TrainConfig;
-use super::run::{prediction_values, Data};
+use super::run::{prediction_values, Data, Inputs};
 use crate::error::{Error, Result};
 use crate::format::results;
 
@@ -54,7 +54,7 @@ fn move_into(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Construction IDs of the per-type shuffled IDs `ids` of ntype `t`.
-fn construction_ids(data: &Data, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
+fn construction_ids(data: &Inputs, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
     let map = data.g.construction_ids(t)?;
     Ok(ids.iter().map(|&i| map[i as usize]).collect())
 }
@@ -63,7 +63,7 @@ fn construction_ids(data: &Data, t: usize, ids: &[i64]) -> Result<Vec<i64>> {
 /// `emb_info.json` + `<ntype>/embed-00000.pt` + `embed_nids-00000.pt`).
 pub(crate) fn save_embeddings(
     dir: &Path,
-    data: &Data,
+    data: &Inputs,
     embs: &[(usize, &Tensor, &[i64])],
 ) -> Result<()> {
     staged(dir, |dir| {
@@ -100,5 +100,21 @@ pub(crate) fn save_predictions(
         let name = &data.g.ntypes()[data.target];
         results::save_predictions(dir, name, 0, &pred, &nids)?;
         results::write_result_info_nodes(dir, std::slice::from_ref(name))
+    })
+}
+
+/// Saves edge predictions of edge type `etype` under `dir` (`result_info.json` +
+/// `<s>_<r>_<d>/predict-00000.pt` + `src_nids-00000.pt` + `dst_nids-00000.pt`, construction
+/// node IDs).
+pub(crate) fn save_edge_predictions(
+    dir: &Path,
+    etype: &(String, String, String),
+    pred: &results::Pred,
+    src_nids: &[i64],
+    dst_nids: &[i64],
+) -> Result<()> {
+    staged(dir, |dir| {
+        results::save_edge_predictions(dir, etype, 0, pred, src_nids, dst_nids)?;
+        results::write_result_info_edges(dir, std::slice::from_ref(etype))
     })
 }

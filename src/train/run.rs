@@ -11,7 +11,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Reduction, Tensor};
 
 use super::checkpoint;
-use super::config::{Encoder, NodeFeat, Task, TrainConfig};
+use super::config::{EdgeDecoder, Encoder, LpDecoder, NodeFeat, Task, TrainConfig};
 use super::graph::TrainGraph;
 use super::metrics::{Best, EarlyStop, Metric};
 use super::model::{EmbTrace, Head, LayerGraph, Model, ModelSpec};
@@ -33,6 +33,12 @@ pub struct RunOptions {
     pub runtime_yaml: Option<String>,
     /// Sampler batches prepared ahead of the model.
     pub prefetch: usize,
+    /// Link prediction / edge tasks: how the batch's target edges leave message passing
+    /// (`None` = `--exclusion off`, DGL 2.1's actual behaviour).
+    pub exclusion: Option<super::sampler::ExclusionMode>,
+    /// Link prediction evaluation: drop candidates that are edges of the graph (filtered
+    /// ranking) instead of GraphStorm's unfiltered protocol.
+    pub lp_filtered: bool,
 }
 
 /// What a run produced.
@@ -55,17 +61,61 @@ enum Labels {
     Value(Vec<f32>),
 }
 
-/// The loaded graph with the tensors the model reads.
-pub(crate) struct Data {
+/// The graph and the input tensors every task's model reads.
+pub(crate) struct Inputs {
     pub g: Arc<TrainGraph>,
-    pub target: usize,
+    /// Per ntype: the `node_feat_name` features (rows in per-type shuffled order), or None.
     pub feats: Vec<Option<Tensor>>,
     pub feat_dims: Vec<usize>,
+    pub device: Device,
+}
+
+impl Inputs {
+    /// Loads the input features `plan` names for every node type of `g` onto `device`.
+    pub(crate) fn load(plan: &TrainConfig, g: Arc<TrainGraph>, device: Device) -> Result<Inputs> {
+        let nt = g.ntypes().len();
+        let mut feats = Vec::with_capacity(nt);
+        let mut feat_dims = Vec::with_capacity(nt);
+        for t in 0..nt {
+            match feature_names(plan, &g, t) {
+                Some(names) if !names.is_empty() => {
+                    let m = g.node_features(t, &names)?;
+                    feat_dims.push(m.dim);
+                    let x = Tensor::from_slice(&m.data)
+                        .view([m.rows as i64, m.dim as i64])
+                        .to_device(device);
+                    feats.push(Some(x));
+                }
+                _ => {
+                    feat_dims.push(0);
+                    feats.push(None);
+                }
+            }
+        }
+        Ok(Inputs {
+            g,
+            feats,
+            feat_dims,
+            device,
+        })
+    }
+}
+
+/// The loaded graph with the tensors a node task reads.
+pub(crate) struct Data {
+    pub inputs: Inputs,
+    pub target: usize,
     labels: Option<Labels>,
     pub train: Arc<Vec<i64>>,
     pub val: Arc<Vec<i64>>,
     pub test: Arc<Vec<i64>>,
-    pub device: Device,
+}
+
+impl std::ops::Deref for Data {
+    type Target = Inputs;
+    fn deref(&self) -> &Inputs {
+        &self.inputs
+    }
 }
 
 impl Data {
@@ -84,25 +134,6 @@ impl Data {
             )
         })?;
         let nt = g.ntypes().len();
-        let mut feats = Vec::with_capacity(nt);
-        let mut feat_dims = Vec::with_capacity(nt);
-        for t in 0..nt {
-            let names = feature_names(plan, &g, t);
-            match names {
-                Some(names) if !names.is_empty() => {
-                    let m = g.node_features(t, &names)?;
-                    feat_dims.push(m.dim);
-                    let x = Tensor::from_slice(&m.data)
-                        .view([m.rows as i64, m.dim as i64])
-                        .to_device(opts.device);
-                    feats.push(Some(x));
-                }
-                _ => {
-                    feat_dims.push(0);
-                    feats.push(None);
-                }
-            }
-        }
         let n_target = g.num_nodes(target);
         let labels = match g.node_column(target, &plan.label_field)? {
             None => None,
@@ -110,7 +141,10 @@ impl Data {
                 let v = super::graph::to_f32(&col);
                 let shape = col.shape.clone();
                 Some(match plan.task {
-                    Task::NodeRegression => Labels::Value(v),
+                    Task::NodeRegression
+                    | Task::LinkPrediction
+                    | Task::EdgeClassification
+                    | Task::EdgeRegression => Labels::Value(v),
                     Task::NodeClassification if plan.multilabel => {
                         let cols = shape.get(1).copied().unwrap_or(1);
                         if cols != num_classes(plan) {
@@ -200,21 +234,18 @@ impl Data {
             started.elapsed().as_secs_f64()
         );
         Ok(Data {
-            g,
+            inputs: Inputs::load(plan, g, opts.device)?,
             target,
-            feats,
-            feat_dims,
             labels,
             train: Arc::new(train),
             val: Arc::new(val),
             test: Arc::new(test),
-            device: opts.device,
         })
     }
 }
 
 /// The model spec of `plan` on `data`'s graph.
-pub(crate) fn model_spec(plan: &TrainConfig, data: &Data) -> ModelSpec {
+pub(crate) fn model_spec(plan: &TrainConfig, data: &Inputs) -> ModelSpec {
     let g = &data.g;
     let num_layers = if plan.model_encoder_type == Encoder::Mlp {
         0
@@ -243,6 +274,24 @@ pub(crate) fn model_spec(plan: &TrainConfig, data: &Data) -> ModelSpec {
         head: match plan.task {
             Task::NodeClassification => Head::Classes(num_classes(plan)),
             Task::NodeRegression => Head::Regression,
+            Task::LinkPrediction => match plan.lp.as_ref().map(|l| (l.decoder, l.gamma)) {
+                Some((LpDecoder::DistMult, gamma)) => Head::DistMult { gamma },
+                _ => Head::DotProduct,
+            },
+            Task::EdgeClassification | Task::EdgeRegression => {
+                let e = plan.edge.as_ref();
+                Head::Edge {
+                    classes: if plan.task == Task::EdgeClassification {
+                        num_classes(plan)
+                    } else {
+                        0
+                    },
+                    bases: match e.map(|e| e.decoder_type) {
+                        Some(EdgeDecoder::Mlp) => 0,
+                        _ => e.map_or(2, |e| e.num_decoder_basis),
+                    },
+                }
+            }
         },
         decoder_bias: plan.decoder_bias,
     }
@@ -252,13 +301,14 @@ fn num_classes(plan: &TrainConfig) -> usize {
     plan.num_classes.unwrap_or(1)
 }
 
-fn first_metric(plan: &TrainConfig) -> Metric {
+pub(crate) fn first_metric(plan: &TrainConfig) -> Metric {
     plan.eval_metric
         .first()
         .and_then(|m| Metric::parse(m))
         .unwrap_or(match plan.task {
-            Task::NodeClassification => Metric::Accuracy,
-            Task::NodeRegression => Metric::Rmse,
+            Task::NodeClassification | Task::EdgeClassification => Metric::Accuracy,
+            Task::NodeRegression | Task::EdgeRegression => Metric::Rmse,
+            Task::LinkPrediction => Metric::Mrr,
         })
 }
 
@@ -280,7 +330,7 @@ fn feature_names(plan: &TrainConfig, g: &TrainGraph, t: usize) -> Option<Vec<Str
     Some(names)
 }
 
-fn ids_tensor(v: &[i64], device: Device) -> Tensor {
+pub(crate) fn ids_tensor(v: &[i64], device: Device) -> Tensor {
     Tensor::from_slice(v).to_device(device)
 }
 
@@ -308,8 +358,20 @@ pub(crate) fn forward(
     data: &Data,
     mb: &MiniBatch,
     train: bool,
-    mut trace: Option<&mut EmbTrace>,
+    trace: Option<&mut EmbTrace>,
 ) -> Tensor {
+    let h = encode(model, data, mb, train, trace);
+    model.decode(&h[data.target])
+}
+
+/// The encoder on one mini-batch: the representations of the seeds of every node type.
+pub(crate) fn encode(
+    model: &Model,
+    data: &Inputs,
+    mb: &MiniBatch,
+    train: bool,
+    mut trace: Option<&mut EmbTrace>,
+) -> Vec<Tensor> {
     let ids: Vec<Tensor> = mb
         .input_nodes
         .iter()
@@ -330,14 +392,14 @@ pub(crate) fn forward(
     if mb.blocks.is_empty() {
         h = model.input_layer(&data.feats, &ids, train, trace.take());
     }
-    model.decode(&h[data.target])
+    h
 }
 
 /// Node representations of every node of every ntype, layer by layer over the whole graph
 /// (GraphStorm's `dist_inference`), with `fanouts[l]` per layer (-1 = all neighbours).
 pub(crate) fn full_graph_embeddings(
     model: &Model,
-    data: &Data,
+    data: &Inputs,
     fanouts: &[LayerFanout],
     seed: u64,
 ) -> Vec<Tensor> {
@@ -396,7 +458,7 @@ fn predict(
         if outs.is_empty() {
             let c = match plan.task {
                 Task::NodeClassification => num_classes(plan) as i64,
-                Task::NodeRegression => 1,
+                _ => 1,
             };
             return Tensor::zeros([0, c], (Kind::Float, data.device));
         }
@@ -472,72 +534,136 @@ fn loss(plan: &TrainConfig, data: &Data, out: &Tensor, seeds: &[i64]) -> Tensor 
     }
 }
 
-/// Where an epoch's training time went (seconds): waiting for the sampler's next batch
-/// (sampling overlaps compute, so this is the part it did not hide), forward pass + loss,
-/// backward pass, dense + sparse optimizer steps.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-struct Profile {
-    sample_wait: f64,
-    forward: f64,
-    backward: f64,
-    optimizer: f64,
+/// The dense Adam over the model's parameters and one sparse Adam per embedding table.
+pub(crate) struct Optimizers {
+    pub adam: Adam,
+    pub sparse: Vec<Option<SparseAdam>>,
 }
 
-/// Per-epoch record for `metrics.json`.
-#[derive(Debug, Clone, serde::Serialize)]
-struct EpochRecord {
-    epoch: usize,
-    profile: Profile,
-    train_seconds: f64,
-    eval_seconds: Option<f64>,
-    mean_loss: f64,
-    val: Option<f64>,
-    test: Option<f64>,
+impl Optimizers {
+    pub(crate) fn new(model: &Model, plan: &TrainConfig) -> Optimizers {
+        let adam = Adam::new(
+            &model
+                .named_parameters()
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect::<Vec<_>>(),
+            plan.lr,
+            plan.wd_l2norm,
+        );
+        let sparse = model
+            .embeddings
+            .iter()
+            .map(|e| {
+                e.as_ref()
+                    .map(|e| SparseAdam::new(&e.table, plan.sparse_optimizer_lr))
+            })
+            .collect();
+        Optimizers { adam, sparse }
+    }
+
+    fn to_device(&mut self, device: Device) {
+        for s in self.sparse.iter_mut().flatten() {
+            s.step = s.step.to_device(device);
+            s.mem = s.mem.to_device(device);
+            s.power = s.power.to_device(device);
+        }
+        for (m, v) in self.adam.state.iter_mut() {
+            *m = m.to_device(device);
+            *v = v.to_device(device);
+        }
+    }
+
+    /// One training step on the batch loss `l` (forward started at `tb`): adds the
+    /// `alpha_l2norm` penalty, clears the gradients, back-propagates, clips (before the
+    /// step, graphprep's fix of GraphStorm's order), then the dense and the sparse updates of
+    /// the embedding rows in `trace`. Returns the loss value; a non-finite loss is an error
+    /// naming the epoch and batch.
+    // `x += y` on a tch Tensor is the in-place `add_`: keep the out-of-place form for autograd.
+    #[allow(clippy::assign_op_pattern, clippy::too_many_arguments)]
+    pub(crate) fn step(
+        &mut self,
+        model: &mut Model,
+        plan: &TrainConfig,
+        mut l: Tensor,
+        trace: &EmbTrace,
+        tb: Instant,
+        prof: &mut Profile,
+        epoch: usize,
+        batch: usize,
+    ) -> Result<f64> {
+        if plan.alpha_l2norm > 0.0 {
+            let mut reg = Tensor::zeros([], (Kind::Float, l.device()));
+            for (_, p) in model.named_parameters() {
+                reg = reg + p.pow_tensor_scalar(2).sum(Kind::Float);
+            }
+            l = l + reg * plan.alpha_l2norm;
+        }
+        let lv = l.double_value(&[]);
+        prof.forward += tb.elapsed().as_secs_f64();
+        if !lv.is_finite() {
+            return Err(Error::Other(format!(
+                "loss became {lv} at epoch {epoch}, batch {batch}: lower lr, set max_grad_norm, or check the features for NaN/inf"
+            )));
+        }
+        {
+            let mut ps: Vec<&mut Tensor> = model
+                .named_parameters_mut()
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            zero_grad(&mut ps);
+        }
+        let tk = Instant::now();
+        l.backward();
+        prof.backward += tk.elapsed().as_secs_f64();
+        let to = Instant::now();
+        if let Some(max) = plan.max_grad_norm {
+            let ps: Vec<&Tensor> = model
+                .named_parameters()
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            clip_grad_norm(&ps, max, plan.grad_norm_type);
+        }
+        {
+            let mut ps: Vec<&mut Tensor> = model
+                .named_parameters_mut()
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            self.adam.step(&mut ps);
+        }
+        for (t, idx, leaf) in &trace.rows {
+            let grad = leaf.grad();
+            if !grad.defined() {
+                continue;
+            }
+            if let (Some(opt), Some(emb)) =
+                (self.sparse[*t].as_mut(), model.embeddings[*t].as_mut())
+            {
+                opt.update(&mut emb.table, idx, &grad);
+            }
+        }
+        prof.optimizer += to.elapsed().as_secs_f64();
+        Ok(lv)
+    }
 }
 
-/// Trains per `plan` (and evaluates, checkpoints, saves embeddings).
-// `x += y` on a tch Tensor is the in-place `add_`: keep the out-of-place form for autograd.
-#[allow(clippy::assign_op_pattern)]
-pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
-    let data = Data::load(plan, opts)?;
-    let spec = model_spec(plan, &data);
-    let metric = first_metric(plan);
-    let g = data.g.clone();
-    let num_layers = spec.num_layers;
-    let fanouts = if num_layers == 0 {
-        Vec::new()
-    } else {
-        sampler::parse_fanout(
-            plan.fanout.as_ref().map_or("", |f| f.raw.as_str()),
-            num_layers,
-            &g,
-        )
-        .map_err(|m| Error::config("gsf.gnn.fanout", m))?
-    };
-    let eval_fanouts = eval_fanouts(plan, num_layers, &g)?;
-
+/// The model of `spec` seeded by `--seed`, its optimizers, restored from
+/// `restore_model_path` when set (then also the epoch to continue with), on the run's device.
+pub(crate) fn new_model(
+    plan: &TrainConfig,
+    spec: &ModelSpec,
+    opts: &RunOptions,
+) -> Result<(Model, Optimizers, usize)> {
     tch::manual_seed(opts.seed as i64);
     let mut model = Model::new(spec.clone());
-    let mut start_epoch = 0usize;
-    let mut adam = Adam::new(
-        &model
-            .named_parameters()
-            .into_iter()
-            .map(|(_, t)| t)
-            .collect::<Vec<_>>(),
-        plan.lr,
-        plan.wd_l2norm,
-    );
-    let mut sparse: Vec<Option<SparseAdam>> = model
-        .embeddings
-        .iter()
-        .map(|e| {
-            e.as_ref()
-                .map(|e| SparseAdam::new(&e.table, plan.sparse_optimizer_lr))
-        })
-        .collect();
+    let mut optim = Optimizers::new(&model, plan);
+    let mut start_epoch = 0;
     if let Some(dir) = &plan.restore_model_path {
-        let restored = checkpoint::restore(dir, &mut model, Some((&mut adam, &mut sparse)))?;
+        let restored =
+            checkpoint::restore(dir, &mut model, Some((&mut optim.adam, &mut optim.sparse)))?;
         start_epoch = restored.next_epoch;
         log::info!(
             "restored model from {} (continuing at epoch {start_epoch})",
@@ -545,15 +671,173 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         );
     }
     model.to_device(opts.device);
-    for s in sparse.iter_mut().flatten() {
-        s.step = s.step.to_device(opts.device);
-        s.mem = s.mem.to_device(opts.device);
-        s.power = s.power.to_device(opts.device);
+    optim.to_device(opts.device);
+    Ok((model, optim, start_epoch))
+}
+
+/// Where an epoch's training time went (seconds): waiting for the sampler's next batch
+/// (sampling overlaps compute, so this is the part it did not hide), forward pass + loss,
+/// backward pass, dense + sparse optimizer steps.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct Profile {
+    pub sample_wait: f64,
+    pub forward: f64,
+    pub backward: f64,
+    pub optimizer: f64,
+}
+
+/// Per-epoch record for `metrics.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct EpochRecord {
+    pub epoch: usize,
+    pub profile: Profile,
+    pub train_seconds: f64,
+    pub eval_seconds: Option<f64>,
+    pub mean_loss: f64,
+    pub val: Option<f64>,
+    pub test: Option<f64>,
+}
+
+/// What a task supplies to the shared training loop ([`fit`]): its batches, the loss of a
+/// batch, validation/test scores, and the embeddings it saves.
+pub(crate) trait Driver {
+    type Batch: Send + 'static;
+    /// The training batches of `epoch`.
+    fn batches(&self, epoch: usize) -> sampler::Stream<Self::Batch>;
+    /// The loss of one training batch (embedding rows gathered into `trace`).
+    fn loss(&self, model: &Model, batch: &Self::Batch, trace: &mut EmbTrace) -> Tensor;
+    /// Validation and test scores of the first eval metric after `step` steps (logs
+    /// GraphStorm's lines).
+    fn evaluate(&self, model: &Model, step: usize) -> Result<(f64, f64)>;
+    /// Writes the embeddings a finished training run saves to `dir`.
+    fn save_embeddings(&self, model: &Model, dir: &std::path::Path) -> Result<()>;
+    fn graph(&self) -> &TrainGraph;
+    /// GraphStorm's per-20-batches log line.
+    fn log_batch(&self, epoch: usize, i: usize, loss: f64, secs: f64) {
+        log::info!("Part 0 | Epoch {epoch:05} | Batch {i:03} | Loss: {loss:.4} | Time: {secs:.4}");
     }
-    for (m, v) in adam.state.iter_mut() {
-        *m = m.to_device(opts.device);
-        *v = v.to_device(opts.device);
+    /// Input nodes per node type of a batch (debug log).
+    fn input_sizes(&self, _batch: &Self::Batch) -> Vec<usize> {
+        Vec::new()
     }
+    /// Extra fields for `metrics.json`.
+    fn report(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+}
+
+/// The node task's [`Driver`].
+struct NodeDriver<'a> {
+    plan: &'a TrainConfig,
+    opts: &'a RunOptions,
+    data: Data,
+    fanouts: Vec<LayerFanout>,
+    eval_fanouts: Vec<LayerFanout>,
+    metric: Metric,
+}
+
+impl Driver for NodeDriver<'_> {
+    type Batch = MiniBatch;
+    fn batches(&self, epoch: usize) -> sampler::Stream<MiniBatch> {
+        sampler::epoch_batches(
+            self.data.g.clone(),
+            self.data.target,
+            self.data.train.clone(),
+            self.plan.batch_size.max(1),
+            true,
+            self.fanouts.clone(),
+            self.opts.seed,
+            epoch as u64,
+            self.opts.prefetch,
+        )
+    }
+    fn loss(&self, model: &Model, mb: &MiniBatch, trace: &mut EmbTrace) -> Tensor {
+        let out = forward(model, &self.data, mb, true, Some(trace));
+        loss(self.plan, &self.data, &out, &mb.seeds[self.data.target])
+    }
+    fn evaluate(&self, model: &Model, step: usize) -> Result<(f64, f64)> {
+        evaluate(
+            model,
+            &self.data,
+            self.plan,
+            &self.eval_fanouts,
+            self.opts,
+            self.metric,
+            step,
+        )
+    }
+    fn save_embeddings(&self, model: &Model, dir: &std::path::Path) -> Result<()> {
+        let data = &self.data;
+        let t0 = Instant::now();
+        let h = full_graph_embeddings(model, data, &self.eval_fanouts, self.opts.seed);
+        let all_target: Vec<i64> = (0..data.g.num_nodes(data.target) as i64).collect();
+        super::output::save_embeddings(dir, data, &[(data.target, &h[data.target], &all_target)])?;
+        log::info!(
+            "saved {} embeddings of '{}' to {} in {:.3}s",
+            all_target.len(),
+            data.g.ntypes()[data.target],
+            dir.display(),
+            t0.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+    fn graph(&self) -> &TrainGraph {
+        &self.data.g
+    }
+}
+
+/// The training fanouts of `plan` (none for `mlp`).
+pub(crate) fn train_fanouts(
+    plan: &TrainConfig,
+    num_layers: usize,
+    g: &TrainGraph,
+) -> Result<Vec<LayerFanout>> {
+    if num_layers == 0 {
+        return Ok(Vec::new());
+    }
+    sampler::parse_fanout(
+        plan.fanout.as_ref().map_or("", |f| f.raw.as_str()),
+        num_layers,
+        g,
+    )
+    .map_err(|m| Error::config("gsf.gnn.fanout", m))
+}
+
+/// Trains per `plan` (and evaluates, checkpoints, saves embeddings).
+pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
+    if plan.task == Task::LinkPrediction {
+        return super::lp::train(plan, opts);
+    }
+    if plan.task.is_edge_task() {
+        return super::lp::train_edge_task(plan, opts);
+    }
+    let data = Data::load(plan, opts)?;
+    let spec = model_spec(plan, &data);
+    let g = data.g.clone();
+    let fanouts = train_fanouts(plan, spec.num_layers, &g)?;
+    let eval_fanouts = eval_fanouts(plan, spec.num_layers, &g)?;
+    let driver = NodeDriver {
+        plan,
+        opts,
+        data,
+        fanouts,
+        eval_fanouts,
+        metric: first_metric(plan),
+    };
+    fit(&driver, plan, opts, &spec)
+}
+
+/// The shared training loop: epochs of batches, evaluation at `eval_frequency` and epoch
+/// ends, best-model bookkeeping, early stopping, checkpoints, embeddings, `metrics.json`.
+pub(crate) fn fit<D: Driver>(
+    driver: &D,
+    plan: &TrainConfig,
+    opts: &RunOptions,
+    spec: &ModelSpec,
+) -> Result<RunSummary> {
+    let metric = first_metric(plan);
+    let g = driver.graph();
+    let (mut model, mut optim, start_epoch) = new_model(plan, spec, opts)?;
 
     if let Some(dir) = &plan.save_model_path {
         checkpoint::write_run_files(dir, &opts.part_config, opts.runtime_yaml.as_deref())?;
@@ -581,17 +865,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     for epoch in start_epoch..plan.num_epochs {
         tch::manual_seed(opts.seed.wrapping_add(epoch as u64 * 7919) as i64);
         let t0 = Instant::now();
-        let batches = sampler::epoch_batches(
-            g.clone(),
-            data.target,
-            data.train.clone(),
-            plan.batch_size.max(1),
-            true,
-            fanouts.clone(),
-            opts.seed,
-            epoch as u64,
-            opts.prefetch,
-        );
+        let batches = driver.batches(epoch);
         let nb = batches.len();
         let bar = progress.stage(&format!("epoch {epoch}"), Some(nb as u64), "batches");
         let mut loss_sum = 0.0;
@@ -608,68 +882,16 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
             prof.sample_wait += tw.elapsed().as_secs_f64();
             let tb = Instant::now();
             let mut trace = EmbTrace::default();
-            let out = forward(&model, &data, &mb, true, Some(&mut trace));
-            let seeds = &mb.seeds[data.target];
-            let mut l = loss(plan, &data, &out, seeds);
-            if plan.alpha_l2norm > 0.0 {
-                let mut reg = Tensor::zeros([], (Kind::Float, opts.device));
-                for (_, p) in model.named_parameters() {
-                    reg = reg + p.pow_tensor_scalar(2).sum(Kind::Float);
-                }
-                l = l + reg * plan.alpha_l2norm;
-            }
-            let lv = l.double_value(&[]);
-            prof.forward += tb.elapsed().as_secs_f64();
-            if !lv.is_finite() {
-                return Err(Error::Other(format!(
-                    "loss became {lv} at epoch {epoch}, batch {i}: lower lr, set max_grad_norm, or check the features for NaN/inf"
-                )));
-            }
-            {
-                let mut ps: Vec<&mut Tensor> = model
-                    .named_parameters_mut()
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect();
-                zero_grad(&mut ps);
-            }
-            let tk = Instant::now();
-            l.backward();
-            prof.backward += tk.elapsed().as_secs_f64();
-            let to = Instant::now();
-            if let Some(max) = plan.max_grad_norm {
-                let ps: Vec<&Tensor> = model
-                    .named_parameters()
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect();
-                clip_grad_norm(&ps, max, plan.grad_norm_type);
-            }
-            {
-                let mut ps: Vec<&mut Tensor> = model
-                    .named_parameters_mut()
-                    .into_iter()
-                    .map(|(_, t)| t)
-                    .collect();
-                adam.step(&mut ps);
-            }
-            for (t, idx, leaf) in &trace.rows {
-                let grad = leaf.grad();
-                if !grad.defined() {
-                    continue;
-                }
-                if let (Some(opt), Some(emb)) = (sparse[*t].as_mut(), model.embeddings[*t].as_mut())
-                {
-                    opt.update(&mut emb.table, idx, &grad);
-                }
-            }
-            prof.optimizer += to.elapsed().as_secs_f64();
+            let l = driver.loss(&model, &mb, &mut trace);
+            let lv = optim.step(&mut model, plan, l, &trace, tb, &mut prof, epoch, i)?;
             loss_sum += lv;
+            log::debug!(
+                "batch {i}: {:.4}s, input nodes per type {:?}",
+                tb.elapsed().as_secs_f64(),
+                driver.input_sizes(&mb)
+            );
             if i % 20 == 0 {
-                log::info!(
-                    "Part 0 | Epoch {epoch:05} | Batch {i:03} | Loss: {lv:.4} | Time: {:.4}",
-                    tb.elapsed().as_secs_f64()
-                );
+                driver.log_batch(epoch, i, lv, tb.elapsed().as_secs_f64());
             }
             step += 1;
             bar.inc(1);
@@ -679,7 +901,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                 && i + 1 != nb
             {
                 let te = Instant::now();
-                let (v, t) = evaluate(&model, &data, plan, &eval_fanouts, opts, metric, step)?;
+                let (v, t) = driver.evaluate(&model, step)?;
                 eval_time += te.elapsed().as_secs_f64();
                 if best.update(v, t, step, epoch) && need_best_copy {
                     best_state = Some(checkpoint::snapshot(&model));
@@ -690,7 +912,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
             {
                 if let Some(dir) = &plan.save_model_path {
                     let path = dir.join(format!("epoch-{epoch}-iter-{i}"));
-                    checkpoint::save(&path, &model, &adam, &sparse, epoch, &data.g)?;
+                    checkpoint::save(&path, &model, &optim.adam, &optim.sparse, epoch, g)?;
                 }
             }
         }
@@ -707,7 +929,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         let mut eval_secs = None;
         if !plan.no_validation {
             let te = Instant::now();
-            let (v, t) = evaluate(&model, &data, plan, &eval_fanouts, opts, metric, step)?;
+            let (v, t) = driver.evaluate(&model, step)?;
             eval_secs = Some(te.elapsed().as_secs_f64());
             epoch_val = Some(v);
             epoch_test = Some(t);
@@ -743,7 +965,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         });
         if let Some(dir) = &plan.save_model_path {
             let path = dir.join(format!("epoch-{epoch}"));
-            checkpoint::save(&path, &model, &adam, &sparse, epoch, &data.g)?;
+            checkpoint::save(&path, &model, &optim.adam, &optim.sparse, epoch, g)?;
             saved.push((epoch_val.unwrap_or(0.0), path));
             if let Some(k) = plan.topk_model_to_save {
                 checkpoint::keep_topk(&mut saved, k, metric.higher_is_better())?;
@@ -755,7 +977,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     }
 
     let mut summary = RunSummary {
-        metric: metric.name().to_string(),
+        metric: metric.name(),
         epoch_seconds: records.iter().map(|r| r.train_seconds).collect(),
         best_val: best.found.then_some(best.val),
         best_test: best.found.then_some(best.test),
@@ -766,27 +988,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         if let Some(state) = &best_state {
             checkpoint::load_snapshot(&mut model, state);
         }
-        let t0 = Instant::now();
-        let h = if model.num_gnn_layers() > 0 {
-            full_graph_embeddings(&model, &data, &eval_fanouts, opts.seed)
-        } else {
-            let all: Vec<Tensor> = (0..g.ntypes().len())
-                .map(|t| {
-                    let v: Vec<i64> = (0..g.num_nodes(t) as i64).collect();
-                    ids_tensor(&v, data.device)
-                })
-                .collect();
-            tch::no_grad(|| model.input_layer(&data.feats, &all, false, None))
-        };
-        let all_target: Vec<i64> = (0..g.num_nodes(data.target) as i64).collect();
-        super::output::save_embeddings(dir, &data, &[(data.target, &h[data.target], &all_target)])?;
-        log::info!(
-            "saved {} embeddings of '{}' to {} in {:.3}s",
-            all_target.len(),
-            g.ntypes()[data.target],
-            dir.display(),
-            t0.elapsed().as_secs_f64()
-        );
+        driver.save_embeddings(&model, dir)?;
         summary.embed_dir = Some(dir.clone());
     }
     let metrics_path = opts.metrics_file.clone().or_else(|| {
@@ -796,7 +998,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     });
     if let Some(p) = &metrics_path {
         let doc = serde_json::json!({
-            "task": match plan.task { Task::NodeClassification => "node_classification", Task::NodeRegression => "node_regression" },
+            "task": plan.task.section(),
             "metric": metric.name(),
             "seed": opts.seed,
             "epochs": records,
@@ -807,6 +1009,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
                 "test": summary.best_test,
             },
             "median_epoch_seconds": median(&summary.epoch_seconds),
+            "details": driver.report(),
         });
         super::output::write_json(p, &doc)?;
         summary.metrics_file = Some(p.clone());
@@ -814,7 +1017,7 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
     Ok(summary)
 }
 
-fn median(v: &[f64]) -> Option<f64> {
+pub(crate) fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -827,7 +1030,11 @@ fn median(v: &[f64]) -> Option<f64> {
     })
 }
 
-fn eval_fanouts(plan: &TrainConfig, num_layers: usize, g: &TrainGraph) -> Result<Vec<LayerFanout>> {
+pub(crate) fn eval_fanouts(
+    plan: &TrainConfig,
+    num_layers: usize,
+    g: &TrainGraph,
+) -> Result<Vec<LayerFanout>> {
     if num_layers == 0 {
         return Ok(Vec::new());
     }
@@ -882,6 +1089,9 @@ fn evaluate(
 /// Inference (`--inference`): restores the model, evaluates on the test set when it has labels,
 /// writes embeddings and predictions of the inference node set.
 pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
+    if !plan.task.is_node_task() {
+        return super::lp::infer(plan, opts);
+    }
     let dir = plan.restore_model_path.as_ref().ok_or_else(|| {
         Error::config(
             "gsf.input.restore_model_path",
@@ -984,15 +1194,15 @@ pub(crate) fn prediction_values(plan: &TrainConfig, out: &Tensor) -> Pred {
         cols: t.size()[1] as usize,
         data: Vec::<f32>::try_from(t.flatten(0, -1)).unwrap_or_default(),
     };
+    let classification = matches!(
+        plan.task,
+        Task::NodeClassification | Task::EdgeClassification
+    );
     match plan.task {
-        Task::NodeRegression => values(out),
-        Task::NodeClassification if plan.multilabel && plan.return_proba => values(out.sigmoid()),
-        Task::NodeClassification if plan.multilabel => {
-            values(out.sigmoid().gt(0.5).to_kind(Kind::Float))
-        }
-        Task::NodeClassification if plan.return_proba => values(out.softmax(-1, Kind::Float)),
-        Task::NodeClassification => {
-            Pred::Class(Vec::<i64>::try_from(out.argmax(1, false)).unwrap_or_default())
-        }
+        _ if !classification => values(out),
+        _ if plan.multilabel && plan.return_proba => values(out.sigmoid()),
+        _ if plan.multilabel => values(out.sigmoid().gt(0.5).to_kind(Kind::Float)),
+        _ if plan.return_proba => values(out.softmax(-1, Kind::Float)),
+        _ => Pred::Class(Vec::<i64>::try_from(out.argmax(1, false)).unwrap_or_default()),
     }
 }

@@ -40,6 +40,71 @@ use super::graph::TrainGraph;
 /// in-neighbours, `0` = none.
 pub type LayerFanout = Vec<i64>;
 
+/// When excluded edges leave the sampled neighbourhood (spec §3.4 step 6, §3.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExclusionMode {
+    /// Sample as usual, then drop the excluded edges (DGL ≥ 2.3's `exclude` semantics: a
+    /// node can end up with fewer than `fanout` neighbours).
+    After,
+    /// Drop the excluded edges from the candidates, then sample `min(fanout, remaining)`.
+    Before,
+}
+
+/// Edges a mini-batch must not pass messages over (link prediction / edge task targets and
+/// their reverse edges), on every hop.
+#[derive(Clone, Debug, Default)]
+pub struct Exclusion {
+    /// Per edge type: the excluded edge IDs.
+    eids: Vec<rustc_hash::FxHashSet<i64>>,
+    /// Per edge type: the destination nodes of the excluded edges.
+    dsts: Vec<rustc_hash::FxHashSet<i64>>,
+    mode: Option<ExclusionMode>,
+}
+
+impl Exclusion {
+    /// An exclusion over `num_etypes` edge types, nothing excluded yet.
+    pub fn new(num_etypes: usize, mode: ExclusionMode) -> Exclusion {
+        Exclusion {
+            eids: vec![Default::default(); num_etypes],
+            dsts: vec![Default::default(); num_etypes],
+            mode: Some(mode),
+        }
+    }
+    /// Excludes edge `eid` of edge type `r`, whose destination is `dst`.
+    pub fn add(&mut self, r: usize, eid: i64, dst: i64) {
+        self.eids[r].insert(eid);
+        self.dsts[r].insert(dst);
+    }
+    /// Whether edge `eid` of type `r` is excluded.
+    pub fn contains(&self, r: usize, eid: i64) -> bool {
+        self.eids.get(r).is_some_and(|s| s.contains(&eid))
+    }
+    /// Number of excluded edges.
+    pub fn len(&self) -> usize {
+        self.eids.iter().map(|s| s.len()).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn rel(&self, r: usize) -> Option<RelExclusion<'_>> {
+        let mode = self.mode?;
+        let eids = self.eids.get(r).filter(|s| !s.is_empty())?;
+        Some(RelExclusion {
+            eids,
+            dsts: &self.dsts[r],
+            mode,
+        })
+    }
+}
+
+/// The exclusion of one edge type.
+#[derive(Clone, Copy)]
+struct RelExclusion<'a> {
+    eids: &'a rustc_hash::FxHashSet<i64>,
+    dsts: &'a rustc_hash::FxHashSet<i64>,
+    mode: ExclusionMode,
+}
+
 /// Parses GraphStorm's fanout string (spec §1.6) for `num_layers` layers: either one integer
 /// per layer (`"10,10"`, same for every edge type, `-1` = all), or per layer
 /// `src/rel/dst:n@src/rel/dst:n...` naming **every** edge type of the graph once.
@@ -197,7 +262,7 @@ const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Hash of a tuple of words.
 #[inline]
-fn hash(words: &[u64]) -> u64 {
+pub(crate) fn hash(words: &[u64]) -> u64 {
     words.iter().fold(0x243f_6a88_85a3_08d3, |h, &w| {
         mix(h ^ mix(w.wrapping_add(GOLDEN)))
     })
@@ -291,13 +356,33 @@ type Picked = (Vec<i64>, Vec<i64>, Vec<i64>);
 
 /// Picks the in-edges of every destination `dst[i]` of edge type `r` with fanout `f`
 /// (`f != 0`): returns (offsets, source per-type IDs, edge IDs).
-fn sample_rel(g: &TrainGraph, r: usize, dst: &[i64], f: i64, key: u64) -> Picked {
+fn sample_rel(
+    g: &TrainGraph,
+    r: usize,
+    dst: &[i64],
+    f: i64,
+    key: u64,
+    excl: Option<RelExclusion<'_>>,
+) -> Picked {
     let csc = g.csc(r);
+    // `Before`: the candidates of a destination with excluded in-edges are its other edges
+    let before = excl.filter(|x| x.mode == ExclusionMode::Before);
+    let candidates = |v: usize| -> Option<Vec<usize>> {
+        let x = before?;
+        if !x.dsts.contains(&(v as i64)) {
+            return None;
+        }
+        let (a, b) = (csc.indptr[v] as usize, csc.indptr[v + 1] as usize);
+        Some((a..b).filter(|&p| !x.eids.contains(&csc.eids[p])).collect())
+    };
     let mut offsets = Vec::with_capacity(dst.len() + 1);
     offsets.push(0i64);
     let mut acc = 0i64;
     for &v in dst {
-        let deg = csc.degree(v as usize) as i64;
+        let deg = match candidates(v as usize) {
+            Some(c) => c.len() as i64,
+            None => csc.degree(v as usize) as i64,
+        };
         acc += if f < 0 { deg } else { deg.min(f) };
         offsets.push(acc);
     }
@@ -328,8 +413,22 @@ fn sample_rel(g: &TrainGraph, r: usize, dst: &[i64], f: i64, key: u64) -> Picked
                 (offsets_ref[i + 1] - base) as usize,
             );
             let k = o1 - o0;
-            let deg = b - a;
             let out = &mut s[o0..o1];
+            if let Some(cand) = candidates(v) {
+                if k == cand.len() {
+                    for (x, &p) in out.iter_mut().zip(&cand) {
+                        *x = p as i64;
+                    }
+                } else if k > 0 {
+                    let mut rng = SmallRng(mix(key ^ (i as u64).wrapping_mul(GOLDEN)));
+                    pick(&mut rng, cand.len(), out, &mut scratch);
+                    for x in out.iter_mut() {
+                        *x = cand[*x as usize] as i64;
+                    }
+                }
+                continue;
+            }
+            let deg = b - a;
             if k == deg {
                 for (q, x) in out.iter_mut().enumerate() {
                     *x = (a + q) as i64;
@@ -354,11 +453,46 @@ fn sample_rel(g: &TrainGraph, r: usize, dst: &[i64], f: i64, key: u64) -> Picked
     } else {
         tasks.into_iter().for_each(work);
     }
+    match excl {
+        Some(x) if x.mode == ExclusionMode::After => drop_excluded(offsets, src, eids, x.eids),
+        _ => (offsets, src, eids),
+    }
+}
+
+/// Removes the edges in `excluded` from picked lists, keeping the grouping by destination.
+fn drop_excluded(
+    mut offsets: Vec<i64>,
+    mut src: Vec<i64>,
+    mut eids: Vec<i64>,
+    excluded: &rustc_hash::FxHashSet<i64>,
+) -> Picked {
+    let mut w = 0usize;
+    let mut start = 0usize;
+    for i in 1..offsets.len() {
+        let end = offsets[i] as usize;
+        for p in start..end {
+            if !excluded.contains(&eids[p]) {
+                src[w] = src[p];
+                eids[w] = eids[p];
+                w += 1;
+            }
+        }
+        start = end;
+        offsets[i] = w as i64;
+    }
+    src.truncate(w);
+    eids.truncate(w);
     (offsets, src, eids)
 }
 
 /// One block: destinations `dst` (per node type), fanout `fanout` (per edge type).
-fn sample_block(g: &TrainGraph, dst: Vec<Vec<i64>>, fanout: &[i64], key: u64) -> Block {
+fn sample_block(
+    g: &TrainGraph,
+    dst: Vec<Vec<i64>>,
+    fanout: &[i64],
+    key: u64,
+    excl: Option<&Exclusion>,
+) -> Block {
     let nt = g.ntypes().len();
     let nr = g.etypes().len();
     assert_eq!(
@@ -373,8 +507,10 @@ fn sample_block(g: &TrainGraph, dst: Vec<Vec<i64>>, fanout: &[i64], key: u64) ->
         .into_par_iter()
         .map(|r| {
             let e = &g.etypes()[r];
-            (fanout[r] != 0 && !dst[e.dst].is_empty())
-                .then(|| sample_rel(g, r, &dst[e.dst], fanout[r], hash(&[key, r as u64])))
+            (fanout[r] != 0 && !dst[e.dst].is_empty()).then(|| {
+                let x = excl.and_then(|x| x.rel(r));
+                sample_rel(g, r, &dst[e.dst], fanout[r], hash(&[key, r as u64]), x)
+            })
         })
         .collect();
     let num_dst: Vec<usize> = dst.iter().map(Vec::len).collect();
@@ -434,10 +570,21 @@ pub fn sample(
     fanouts: &[LayerFanout],
     seed: u64,
 ) -> MiniBatch {
+    sample_excluding(g, seeds, fanouts, seed, None)
+}
+
+/// [`sample`] without the edges of `excl` on any hop.
+pub fn sample_excluding(
+    g: &TrainGraph,
+    seeds: Vec<Vec<i64>>,
+    fanouts: &[LayerFanout],
+    seed: u64,
+    excl: Option<&Exclusion>,
+) -> MiniBatch {
     let mut blocks = Vec::with_capacity(fanouts.len());
     let mut cur = seeds.clone();
     for l in (0..fanouts.len()).rev() {
-        let b = sample_block(g, cur, &fanouts[l], hash(&[seed, l as u64]));
+        let b = sample_block(g, cur, &fanouts[l], hash(&[seed, l as u64]), excl);
         cur = b.src_nodes.clone();
         blocks.push(b);
     }
@@ -449,23 +596,64 @@ pub fn sample(
     }
 }
 
-/// The mini-batches of one epoch (see [`epoch_batches`]).
-pub struct EpochBatches {
+/// A stream of prepared batches: produced on the caller's thread when asked for, or on a
+/// background thread a bounded number ahead.
+pub struct Stream<T> {
     remaining: usize,
-    source: Source,
+    source: Source<T>,
 }
 
-enum Source {
-    /// Sampled on the caller's thread (`prefetch == 0`).
-    Inline(Box<Producer>),
-    /// Sampled on a background thread, `prefetch` batches ahead.
+/// The mini-batches of one epoch (see [`epoch_batches`]).
+pub type EpochBatches = Stream<MiniBatch>;
+
+type ProduceFn<T> = Box<dyn FnMut() -> Option<T> + Send>;
+
+enum Source<T> {
+    /// Produced on the caller's thread (`prefetch == 0`).
+    Inline(ProduceFn<T>),
+    /// Produced on a background thread, `prefetch` batches ahead.
     Thread {
-        rx: Option<Receiver<MiniBatch>>,
+        rx: Option<Receiver<T>>,
         handle: Option<JoinHandle<()>>,
     },
 }
 
-/// What produces the batches, in order.
+impl<T: Send + 'static> Stream<T> {
+    /// `count` items from `produce` (called in order until it returns `None`), `prefetch`
+    /// ahead on a background thread named `graphprep-sampler` (0 = on the caller's thread).
+    /// The producer's parallel work runs on the global rayon pool.
+    pub fn new(
+        count: usize,
+        prefetch: usize,
+        mut produce: impl FnMut() -> Option<T> + Send + 'static,
+    ) -> Stream<T> {
+        let source = if prefetch == 0 {
+            Source::Inline(Box::new(produce))
+        } else {
+            let (tx, rx) = sync_channel(prefetch);
+            let handle = std::thread::Builder::new()
+                .name("graphprep-sampler".into())
+                .spawn(move || {
+                    while let Some(b) = produce() {
+                        if tx.send(b).is_err() {
+                            break;
+                        }
+                    }
+                })
+                .expect("spawn the sampler thread");
+            Source::Thread {
+                rx: Some(rx),
+                handle: Some(handle),
+            }
+        };
+        Stream {
+            remaining: count,
+            source,
+        }
+    }
+}
+
+/// What produces the node batches of an epoch, in order.
 struct Producer {
     g: Arc<TrainGraph>,
     ntype: usize,
@@ -492,14 +680,14 @@ impl Producer {
     }
 }
 
-impl Iterator for EpochBatches {
-    type Item = MiniBatch;
-    fn next(&mut self) -> Option<MiniBatch> {
+impl<T> Iterator for Stream<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
         if self.remaining == 0 {
             return None;
         }
         let b = match &mut self.source {
-            Source::Inline(p) => p.batch(),
+            Source::Inline(p) => p(),
             Source::Thread { rx, handle } => match rx.as_ref().and_then(|r| r.recv().ok()) {
                 Some(b) => Some(b),
                 None => {
@@ -521,9 +709,9 @@ impl Iterator for EpochBatches {
     }
 }
 
-impl ExactSizeIterator for EpochBatches {}
+impl<T> ExactSizeIterator for Stream<T> {}
 
-impl Drop for EpochBatches {
+impl<T> Drop for Stream<T> {
     fn drop(&mut self) {
         if let Source::Thread { rx, handle } = &mut self.source {
             drop(rx.take()); // a blocked producer's send fails, it stops
@@ -532,6 +720,14 @@ impl Drop for EpochBatches {
             }
         }
     }
+}
+
+/// `items` shuffled with a ChaCha RNG seeded from `(seed, epoch)` (the epoch's seed order).
+pub fn shuffled<T: Clone>(items: &[T], seed: u64, epoch: u64) -> Vec<T> {
+    let mut order = items.to_vec();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(hash(&[seed, epoch, 0x7368_7566]));
+    order.shuffle(&mut rng);
+    order
 }
 
 /// The batches of one epoch: the seed list (per-type IDs of `ntype`), shuffled with a ChaCha
@@ -553,12 +749,12 @@ pub fn epoch_batches(
     prefetch: usize,
 ) -> EpochBatches {
     assert!(batch_size > 0, "batch size 0");
-    let mut order = seeds.as_ref().clone();
-    if shuffle {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(hash(&[seed, epoch, 0x7368_7566]));
-        order.shuffle(&mut rng);
-    }
-    let remaining = order.len().div_ceil(batch_size);
+    let order = if shuffle {
+        shuffled(&seeds, seed, epoch)
+    } else {
+        seeds.as_ref().clone()
+    };
+    let count = order.len().div_ceil(batch_size);
     let mut p = Producer {
         g,
         ntype,
@@ -569,26 +765,7 @@ pub fn epoch_batches(
         epoch,
         next: 0,
     };
-    let source = if prefetch == 0 {
-        Source::Inline(Box::new(p))
-    } else {
-        let (tx, rx) = sync_channel(prefetch);
-        let handle = std::thread::Builder::new()
-            .name("graphprep-sampler".into())
-            .spawn(move || {
-                while let Some(b) = p.batch() {
-                    if tx.send(b).is_err() {
-                        break;
-                    }
-                }
-            })
-            .expect("spawn the sampler thread");
-        Source::Thread {
-            rx: Some(rx),
-            handle: Some(handle),
-        }
-    };
-    EpochBatches { remaining, source }
+    Stream::new(count, prefetch, move || p.batch())
 }
 
 #[cfg(test)]
