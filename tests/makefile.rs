@@ -1,23 +1,11 @@
 //! `sample_data/Makefile`: the pipeline runs end to end, a second `make` does nothing, and
 //! touching one input table rebuilds only the graph it belongs to and what was made from it.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
-
-/// Copies `from` into `to` recursively.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dst = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).unwrap();
-        }
-    }
-}
 
 /// The pipeline's goal: all of it with training, construct + inspect without.
 const GOAL: &str = if cfg!(feature = "train") {
@@ -57,13 +45,27 @@ fn touch(file: &Path) {
         .unwrap();
 }
 
+/// Touches `table` and runs make: graph `graph` is constructed again, `other` is not named.
+fn rebuild(dir: &Path, table: &str, graph: &str, other: &str) -> String {
+    touch(&dir.join(table));
+    let (code, log) = make(dir, false);
+    assert_eq!(code, Some(0), "{log}");
+    let construct = format!("construct --quiet --conf-file {graph}/config.json");
+    assert!(
+        log.contains(&construct),
+        "{table} did not rebuild {graph}:\n{log}"
+    );
+    assert!(!log.contains(other), "{other} rebuilt for {table}:\n{log}");
+    log
+}
+
 #[test]
 fn pipeline_is_incremental() {
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let repo = common::repo();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sample_data");
     for sub in ["shop", "homo"] {
-        copy_dir(&repo.join("sample_data").join(sub), &dir.join(sub));
+        common::copy_dir(&repo.join("sample_data").join(sub), &dir.join(sub));
     }
     std::fs::copy(repo.join("sample_data/Makefile"), dir.join("Makefile")).unwrap();
 
@@ -100,31 +102,10 @@ fn pipeline_is_incremental() {
     );
 
     // One homo table: homo is rebuilt, shop is not.
-    touch(&dir.join("homo/cites.csv"));
-    let (code, log) = make(&dir, false);
-    assert_eq!(code, Some(0), "{log}");
-    assert!(
-        log.contains("construct --quiet --conf-file homo/config.json"),
-        "{log}"
-    );
+    let log = rebuild(&dir, "homo/cites.csv", "homo", "shop");
     assert!(log.contains("inspect out/homo"), "{log}");
-    assert!(
-        !log.contains("shop"),
-        "shop rebuilt for a homo input:\n{log}"
-    );
-
     // One shop table: shop and everything made from it, not homo.
-    touch(&dir.join("shop/users/user-0.csv"));
-    let (code, log) = make(&dir, false);
-    assert_eq!(code, Some(0), "{log}");
-    assert!(
-        log.contains("construct --quiet --conf-file shop/config.json"),
-        "{log}"
-    );
-    assert!(
-        !log.contains("homo"),
-        "homo rebuilt for a shop input:\n{log}"
-    );
+    let log = rebuild(&dir, "shop/users/user-0.csv", "shop", "homo");
     if cfg!(feature = "train") {
         assert!(
             log.contains("train --cf") && log.contains("remap --cf"),

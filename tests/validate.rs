@@ -24,15 +24,8 @@ fn error_lines(o: &Output) -> String {
 
 #[test]
 fn every_invalid_fixture_fails_as_in_construct() {
-    let root = common::repo().join("tests/fixtures/invalid");
-    let mut cases: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 15, "fixtures missing");
     let mut failures = Vec::new();
-    for case in &cases {
+    for case in &common::invalid_cases() {
         let tmp = tempfile::tempdir().unwrap();
         // Same output dir for both: validate must not create it.
         let run = |sub: &str| {
@@ -97,6 +90,17 @@ fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{name} missing in {list}"))
 }
 
+/// The node or edge type `name` of a validate report.
+fn type_of<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v["node_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(v["edge_types"].as_array().unwrap())
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("type {name} missing in the report"))
+}
+
 /// Validate's numbers against what construct built, for every number they share.
 fn check_agrees(conf: &str, extra: &[&str]) {
     let conf = common::repo().join(conf);
@@ -123,13 +127,7 @@ fn check_agrees(conf: &str, extra: &[&str]) {
         .chain(i["edge_features"].as_array().unwrap())
     {
         let owner = f["owner"].as_str().unwrap();
-        let t = v["node_types"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .chain(v["edge_types"].as_array().unwrap())
-            .find(|t| t["name"] == owner)
-            .unwrap();
+        let t = type_of(&v, owner);
         let a = by_name(&t["arrays"], f["name"].as_str().unwrap());
         assert_eq!(a["dtype"], f["dtype"], "{ctx} {owner}/{}", f["name"]);
         assert_eq!(
@@ -139,13 +137,7 @@ fn check_agrees(conf: &str, extra: &[&str]) {
     }
     for m in i["masks"].as_array().unwrap() {
         let owner = m["owner"].as_str().unwrap();
-        let t = v["node_types"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .chain(v["edge_types"].as_array().unwrap())
-            .find(|t| t["name"] == owner)
-            .unwrap();
+        let t = type_of(&v, owner);
         let which = match m["name"].as_str().unwrap() {
             "train_mask" => "train",
             "val_mask" => "val",

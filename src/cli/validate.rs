@@ -7,7 +7,7 @@ use log::LevelFilter;
 
 use super::args;
 use super::construct::{self, ConstructArgs, Resolved};
-use super::inspect::Format;
+use super::inspect::{print_report, Format};
 use crate::validate;
 
 /// Flags of `graphprep validate`: construct's, with `--output-dir` and `--graph-name`
@@ -63,15 +63,8 @@ pub fn run(a: ValidateArgs) -> i32 {
             return 1;
         }
     };
-    match a.format {
-        Format::Table => print!("{}", report.to_table()),
-        Format::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("error: cannot serialize the report: {e}");
-                return 1;
-            }
-        },
+    if print_report(a.format, &report, |r| r.to_table()) != 0 {
+        return 1;
     }
     eprintln!(
         "{}: valid (checked in {:.2} s)",
