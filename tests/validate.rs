@@ -148,6 +148,7 @@ fn check_agrees(conf: &str, extra: &[&str]) {
         assert_eq!(l["value"], m["set"], "{ctx} {owner} {which}");
     }
     assert_eq!(v["memory"]["fits"], true, "{ctx}");
+    assert_eq!(v["memory"]["within_budget"], true, "{ctx}");
     assert!(v["output_bytes"].as_u64().unwrap() > 0);
 }
 
@@ -238,7 +239,10 @@ fn a_run_over_the_memory_budget_fails_up_front_like_construct() {
     let v = run("validate");
     let stderr = String::from_utf8_lossy(&v.stderr);
     assert_eq!(v.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("more than --memory 1.00 MiB"), "{stderr}");
+    assert!(
+        stderr.contains("will not fit") && stderr.contains("more than --memory 1.00 MiB"),
+        "{stderr}"
+    );
     assert!(!d.join("out").exists());
     let c = run("construct");
     assert_eq!(c.status.code(), Some(1));

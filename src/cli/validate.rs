@@ -31,8 +31,8 @@ pub struct ValidateArgs {
     pub format: Format,
 }
 
-/// Validates and prints the report; exit code 1 on an invalid config or input, or when the
-/// full run is estimated not to fit `--memory`.
+/// Validates and prints the report; exit code 1 on an invalid config or input, or when what
+/// the full run cannot spill is estimated not to fit `--memory` (where construct would stop).
 pub fn run(a: ValidateArgs) -> i32 {
     let level = match a.construct.log.level() {
         LevelFilter::Debug => LevelFilter::Debug,
@@ -72,14 +72,24 @@ pub fn run(a: ValidateArgs) -> i32 {
         t.elapsed().as_secs_f64()
     );
     let m = &report.memory;
+    let human = crate::workspace::budget::human;
     if !m.fits {
         eprintln!(
-            "error: the full run needs an estimated {} of memory, more than --memory {}; raise \
-             --memory or split the input",
-            crate::workspace::budget::human(m.peak),
-            crate::workspace::budget::human(m.budget)
+            "error: the full run will not fit: its edge lists, ID maps and largest block need an \
+             estimated {} of memory, more than --memory {}, and cannot spill (construct stops \
+             with a memory budget error); raise --memory or split the input",
+            human(m.floor),
+            human(m.budget)
         );
         return 1;
+    }
+    if !m.within_budget {
+        log::warn!(
+            "the full run needs an estimated {} of memory, more than --memory {} (data arrays \
+             beyond half of it spill, the rest cannot); raise --memory to stay within it",
+            human(m.peak),
+            human(m.budget)
+        );
     }
     0
 }

@@ -134,10 +134,15 @@ pub struct MemoryInfo {
     pub data_arrays: u64,
     /// Data arrays that spill to the workspace (beyond half the budget).
     pub spilled: u64,
-    /// Unspillable floor plus the data arrays kept in memory.
+    /// What cannot spill: edge lists, ID maps and the largest block's decoded columns. Over
+    /// the budget, `construct` stops with a budget error.
+    pub floor: u64,
+    /// The process, the floor and the data arrays kept in memory.
     pub peak: u64,
-    /// `peak <= budget`.
+    /// `floor <= budget`: `construct` can run under `--memory`.
     pub fits: bool,
+    /// `peak <= budget`: it also stays within it (data arrays spill beyond half the budget).
+    pub within_budget: bool,
 }
 
 /// What `validate` reports.
@@ -288,7 +293,8 @@ pub fn validate(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Re
     let edge_lists = total_edges * EDGE_BYTES;
     let budget = opts.memory.bytes;
     let resident = data_arrays.min(opts.memory.array_limit());
-    let peak = baseline + edge_lists + id_maps + largest_block + resident;
+    let floor = edge_lists + id_maps + largest_block;
+    let peak = baseline + floor + resident;
     let mut output_bytes = 0;
     for f in &opts.formats {
         output_bytes += written_arrays
@@ -320,8 +326,10 @@ pub fn validate(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Re
             largest_block,
             data_arrays,
             spilled: data_arrays - resident,
+            floor,
             peak,
-            fits: peak <= budget,
+            fits: floor <= budget,
+            within_budget: peak <= budget,
         },
         output_bytes,
     })
