@@ -28,5 +28,6 @@ pub(crate) mod readers;
 pub mod remap;
 pub mod tensor;
 pub mod train;
+pub(crate) mod validate;
 pub(crate) mod workspace;
 pub mod writers;

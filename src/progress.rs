@@ -2,8 +2,9 @@
 //!
 //! The pipeline receives a [`Progress`] handle; each long stage opens a [`Stage`], advances it
 //! and finishes it with the number of items processed. Bars (indicatif) are drawn on stderr only
-//! when stderr is a terminal and `--quiet` is off; timings are always recorded, logged at info
-//! level as each stage ends, and rendered as a table at the end of a run.
+//! when stderr is a terminal and `--quiet` is off; timings are always recorded, logged at debug
+//! level as each stage ends (`--logging-level debug`), and rendered as a table at the end of a
+//! run, so at the default level each stage is reported once.
 
 use std::sync::Mutex;
 use std::time::Instant;
@@ -100,7 +101,8 @@ impl Progress {
             0.0
         };
         let peak = peak_rss();
-        log::info!(
+        // Debug only: the stage table at the end reports each stage once.
+        log::debug!(
             "{stage}: {items} {unit} in {seconds:.2} s ({} {unit}/s), peak RSS so far {}",
             human(rate),
             crate::workspace::budget::human(peak)

@@ -132,6 +132,11 @@ impl OneHot {
         self.offsets.len() - 1
     }
 
+    /// Bytes of the compact form (offsets and set columns), not of the dense rows.
+    pub fn stored_bytes(&self) -> usize {
+        self.offsets.len() * 8 + self.cols.len() * 4
+    }
+
     /// Writes row `r` (`width` bytes of 0/1) into `out`.
     #[inline]
     pub fn write_row(&self, r: usize, out: &mut [u8]) {

@@ -154,3 +154,51 @@ fn label_column_shared_by_two_labels_of_one_block() {
         ]
     );
 }
+
+/// argparse accepts unambiguous prefixes of long flags, so graphprep does too (clap's
+/// `infer_long_args`); an ambiguous prefix is a usage error. Train-like commands resolve
+/// prefixes before taking unknown `--key value` pairs as YAML overrides.
+#[test]
+fn unambiguous_flag_prefixes_are_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = plain_tiny(tmp.path());
+    let out = tmp.path().join("out");
+    let bin = env!("CARGO_BIN_EXE_graphprep");
+    let o = std::process::Command::new(bin)
+        .args(["construct", "--quiet", "--conf"])
+        .arg(&conf)
+        .arg("--output-d")
+        .arg(&out)
+        .args(["--graph-n", "g", "--num-pa", "1"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("g.json").is_file());
+    let o = std::process::Command::new(bin)
+        .args([
+            "construct",
+            "--conf-file",
+            "c.json",
+            "--output",
+            "o",
+            "--graph-name",
+            "g",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "--output is ambiguous");
+    // `--c` is `--cf` (the YAML is read, and missing), not a YAML override named `c`.
+    let o = std::process::Command::new(bin)
+        .args([
+            "train",
+            "--c",
+            "/no/such/task.yaml",
+            "--part-c",
+            "/no/g.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("/no/such/task.yaml"), "{stderr}");
+}

@@ -64,19 +64,6 @@ fn damage() -> impl Strategy<Value = Damage> {
     ]
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 /// Drops column `k` of a CSV (naively split on commas: quoting is part of what is fuzzed);
 /// with `blank`, empties its cells instead.
 fn drop_csv_column(text: &str, k: usize, blank: bool) -> String {
@@ -242,7 +229,7 @@ fn check(conf: usize, file: usize, d: &Damage) -> Result<(), TestCaseError> {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("sample_data");
     for s in ["shop", "shop_transforms"] {
-        copy_dir(&common::repo().join("sample_data").join(s), &data.join(s));
+        common::copy_dir(&common::repo().join("sample_data").join(s), &data.join(s));
     }
     let target: PathBuf = data.join(INPUTS[file]);
     apply(&target, d);

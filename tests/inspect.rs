@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
-use common::{construct_named, repo};
+use common::{construct_named, copy_dir, repo};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
 
@@ -335,17 +335,4 @@ fn bad_paths_exit_1_with_the_reason() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let q = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &q);
-        } else {
-            std::fs::copy(&p, &q).unwrap();
-        }
-    }
 }

@@ -2,6 +2,8 @@
 //! data files and `expected_error.txt` (a phrase the error message must contain). Each case must
 //! exit with code 1, print that phrase on stderr and leave no output behind.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -41,13 +43,7 @@ fn run_case(case: &Path) -> Result<(), String> {
 
 #[test]
 fn every_invalid_fixture_fails_cleanly() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
-    let mut cases: Vec<_> = std::fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 15, "fixtures missing");
+    let cases = common::invalid_cases();
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| {

@@ -79,10 +79,20 @@ impl LogArgs {
         }
     }
 
-    /// Progress bars are drawn unless `--quiet` or stderr is not a terminal.
+    /// Progress bars are drawn unless `--quiet`, stderr is not a terminal or `NO_COLOR` is
+    /// set (non-empty, <https://no-color.org>; clap's help follows it too).
     pub fn draw_progress(&self) -> bool {
-        !self.quiet && std::io::stderr().is_terminal()
+        draw_progress(
+            self.quiet,
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        )
     }
+}
+
+/// Whether to draw progress bars: not `quiet`, stderr a terminal, `NO_COLOR` unset or empty.
+fn draw_progress(quiet: bool, terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    !quiet && terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// `--seed`.
@@ -158,6 +168,15 @@ pub fn gs_bool(s: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_color_turns_progress_bars_off() {
+        assert!(draw_progress(false, true, None));
+        assert!(draw_progress(false, true, Some("".into())));
+        assert!(!draw_progress(false, true, Some("1".into())));
+        assert!(!draw_progress(true, true, None));
+        assert!(!draw_progress(false, false, None));
+    }
 
     #[test]
     fn memory_values_parse_to_budgets() {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
+use log::LevelFilter;
 
 use super::args::{self, LogArgs, MemoryArg, SeedArg, ThreadsArg};
 use crate::pipeline::{self, ConstructOptions, OutputFormat, PartMethod};
@@ -171,25 +172,49 @@ fn options(a: ConstructArgs) -> ConstructOptions {
         ext_mem_feat_size: a.ext_mem_feat_size,
         memory: a.memory.budget(),
         seed: a.seed.seed,
+        sample_rows: None,
     }
 }
 
-pub fn run(a: ConstructArgs) -> i32 {
+/// A resolved `construct` command line: the session it runs in, the config to load and the
+/// options (shared with `validate`, which takes the same flags).
+pub(super) struct Resolved {
+    pub(super) session: args::Session,
+    pub(super) conf_file: PathBuf,
+    pub(super) opts: ConstructOptions,
+}
+
+/// Starts the session (logger at `level`, pool, progress bars when `draw`) and checks the
+/// flags that need the file system. The error is the message to print (exit code 1).
+pub(super) fn resolve(
+    a: ConstructArgs,
+    level: LevelFilter,
+    draw: bool,
+) -> Result<Resolved, String> {
     let threads = a.threads.threads.or(a.num_processes).unwrap_or(0);
-    let session = match args::start(a.log.level(), threads, a.log.draw_progress()) {
-        Ok(s) => s,
+    let session = args::start(level, threads, draw)?;
+    check_output_conf_file(a.output_conf_file.as_deref())?;
+    Ok(Resolved {
+        session,
+        conf_file: a.conf_file.clone(),
+        opts: options(a),
+    })
+}
+
+pub fn run(a: ConstructArgs) -> i32 {
+    let (quiet, graphbolt) = (a.log.quiet, a.use_graphbolt);
+    let (level, draw) = (a.log.level(), a.log.draw_progress());
+    let Resolved {
+        session,
+        conf_file,
+        opts,
+    } = match resolve(a, level, draw) {
+        Ok(r) => r,
         Err(msg) => {
             eprintln!("error: {msg}");
             return 1;
         }
     };
-    if let Err(msg) = check_output_conf_file(a.output_conf_file.as_deref()) {
-        eprintln!("error: {msg}");
-        return 1;
-    }
-    let (quiet, graphbolt) = (a.log.quiet, a.use_graphbolt);
-    let conf_file = a.conf_file.clone();
-    let opts = options(a);
     let progress = &session.progress;
     let result = session.pool.install(|| {
         let plan = args::load_plan(&conf_file, progress)?;

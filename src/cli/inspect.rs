@@ -35,9 +35,19 @@ pub fn run(a: InspectArgs) -> i32 {
             return 1;
         }
     };
-    match a.format {
-        Format::Table => print!("{}", report.to_table()),
-        Format::Json => match serde_json::to_string_pretty(&report) {
+    print_report(a.format, &report, |r| r.to_table())
+}
+
+/// Prints `report` on stdout as `table` renders it or as one JSON object; returns the exit
+/// code (1 when it cannot be serialized). Shared by the commands with `--format table|json`.
+pub(super) fn print_report<R: serde::Serialize>(
+    format: Format,
+    report: &R,
+    table: impl FnOnce(&R) -> String,
+) -> i32 {
+    match format {
+        Format::Table => print!("{}", table(report)),
+        Format::Json => match serde_json::to_string_pretty(report) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 eprintln!("error: cannot serialize the report: {e}");

@@ -15,6 +15,7 @@ mod logger;
 mod remap;
 mod shell;
 mod train;
+mod validate;
 
 use std::ffi::OsString;
 
@@ -22,7 +23,14 @@ use clap::{Parser, Subcommand};
 
 /// graphprep: GraphStorm-compatible graph construction, many times faster.
 #[derive(Debug, Parser)]
-#[command(name = "graphprep", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "graphprep",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    infer_long_args = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -36,6 +44,13 @@ pub enum Command {
         after_help = "Examples:\n  graphprep construct --conf-file sample_data/shop/config.json --output-dir out/shop \\\n      --graph-name shop --num-parts 2 --part-method metis\n  graphprep construct --conf-file cfg.json --output-dir out/g --graph-name g \\\n      --add-reverse-edges --memory 8GiB --seed 7\n\nExit codes: 0 success, 1 bad input or failed run, 2 usage error."
     )]
     Construct(Box<construct::ConstructArgs>),
+    /// Dry run of `construct` with the same flags: resolves the config, reads the first
+    /// `--rows` rows of every input file through the real readers, ID maps and transforms, and
+    /// prints the planned graph, its estimated memory and output size. Writes nothing.
+    #[command(
+        after_help = "Examples:\n  graphprep validate --conf-file sample_data/shop/config.json\n  graphprep validate --conf-file cfg.json --memory 8GiB --add-reverse-edges --format json | jq .memory\n\nExit codes: 0 valid, 1 invalid config or input (construct's message), or the full run will not fit --memory, 2 usage error."
+    )]
+    Validate(Box<validate::ValidateArgs>),
     /// Decode every input file of a config and discard it: the time floor of `construct`
     /// (what `benches/compare.sh` reports next to the full run).
     #[command(
@@ -160,6 +175,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     };
     match cli.command {
         Command::Construct(a) => construct::run(*a),
+        Command::Validate(a) => validate::run(*a),
         Command::Decode(a) => decode::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Remap(a) => remap::run(a),

@@ -120,6 +120,9 @@ pub struct TrainArgs {
 }
 
 /// Splits the `--key value` pairs that are not flags of `sub` (YAML overrides) off `args`.
+/// A `--key` that is an unambiguous prefix of one known flag is that flag (argparse's and
+/// clap's `infer_long_args` rule) and is passed on spelled out; any other unknown key is an
+/// override.
 pub fn split_overrides(
     args: Vec<OsString>,
     known: &[String],
@@ -139,6 +142,14 @@ pub fn split_overrides(
         };
         if name.is_empty() || known.contains(&name) {
             keep.push(a);
+            continue;
+        }
+        let mut prefix_of = known.iter().filter(|k| k.starts_with(name.as_str()));
+        if let (Some(flag), None) = (prefix_of.next(), prefix_of.next()) {
+            keep.push(match &inline {
+                Some(v) => format!("--{flag}={v}").into(),
+                None => format!("--{flag}").into(),
+            });
             continue;
         }
         let value = match inline {
@@ -409,4 +420,51 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(args: &[&str]) -> (Vec<String>, Vec<(String, String)>) {
+        let known: Vec<String> = ["cf", "part-config", "num-trainers", "num-servers", "seed"]
+            .map(String::from)
+            .to_vec();
+        let (keep, ov) = split_overrides(args.iter().map(OsString::from).collect(), &known);
+        let keep = keep
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        (keep, ov)
+    }
+
+    #[test]
+    fn unambiguous_prefixes_are_flags_the_rest_overrides() {
+        let (keep, ov) = split(&[
+            "--cf",
+            "t.yaml",
+            "--part",
+            "g.json",
+            "--num-t=1",
+            "--num",
+            "2",
+            "--lr",
+            "0.1",
+        ]);
+        assert_eq!(
+            keep,
+            [
+                "--cf",
+                "t.yaml",
+                "--part-config",
+                "g.json",
+                "--num-trainers=1"
+            ]
+        );
+        // `--num` could be num-trainers or num-servers: not a flag, so a YAML key.
+        assert_eq!(
+            ov,
+            [("num".into(), "2".into()), ("lr".into(), "0.1".into())]
+        );
+    }
 }

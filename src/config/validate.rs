@@ -109,7 +109,9 @@ pub(crate) fn resolve(conf: Value, base_dir: &Path, opts: &LoadOptions) -> Resul
         for e in &edges {
             for t in [&e.relation[0], &e.relation[2]] {
                 if !ntypes.contains(t.as_str()) {
-                    log::warn!(
+                    // Not a warning: GraphStorm supports it, and construct logs the type's
+                    // node count when it builds its ID map.
+                    log::debug!(
                         "edges[{}]: node type `{t}` has no node block; its IDs come from the edge \
                          files (featureless node type)",
                         e.index

@@ -150,19 +150,21 @@ pub(super) fn block_columns(
 /// left out (GraphStorm's readers return `None` for them and its edge path skips them): a
 /// zero-row file carries no data, and its columns' types (Arrow `Null` for an all-empty
 /// pandas/pyarrow block, strings for a header-only CSV) say nothing about the other files.
-/// Returns the kept tables and their paths.
+/// Returns the kept tables and their paths. `limit`: at most that many rows per file
+/// (`ConstructOptions::sample_rows`).
 pub(super) fn read_block(
     input: &InputFiles,
     cols: &ColumnSet,
     progress: &Progress,
     what: &str,
+    limit: Option<usize>,
 ) -> Result<(Vec<FileTable>, Vec<PathBuf>)> {
     let stage = progress.stage(what, Some(input.files.len() as u64), "files");
     let tables: Vec<FileTable> = input
         .files
         .par_iter()
         .map(|f| {
-            let t = readers::read_columns(f, &input.format, &cols.names);
+            let t = readers::read_columns_head(f, &input.format, &cols.names, limit);
             stage.inc(1);
             t
         })
@@ -170,6 +172,11 @@ pub(super) fn read_block(
     let rows: usize = tables.iter().map(|t| t.num_rows).sum();
     stage.finish_as(rows as u64, "rows");
     Ok(non_empty(tables, &input.files))
+}
+
+/// Whether a sample cut any of `tables` (a file of exactly `limit` rows counts as cut).
+pub(super) fn cut(tables: &[FileTable], limit: Option<usize>) -> bool {
+    limit.is_some_and(|n| tables.iter().any(|t| t.num_rows >= n))
 }
 
 /// The tables with at least one row, with their paths (file order kept).
@@ -332,6 +339,8 @@ pub(super) fn add_data(target: &mut Vec<NamedTensor>, new: Vec<NamedTensor>) {
 pub(super) struct NodeBlocks {
     /// ID map per node type with a node block.
     pub(super) id_maps: BTreeMap<String, IdMap>,
+    /// Node types whose ID files a sample (`sample_rows`) cut: their maps are partial.
+    pub(super) partial: BTreeSet<String>,
     /// Data arrays per node type, in block order.
     pub(super) data: BTreeMap<String, Vec<NamedTensor>>,
     pub(super) stats: TypeLabelStats,
@@ -347,6 +356,7 @@ pub(super) fn node_blocks(
 ) -> Result<NodeBlocks> {
     let mut out = NodeBlocks {
         id_maps: BTreeMap::new(),
+        partial: BTreeSet::new(),
         data: BTreeMap::new(),
         stats: Vec::new(),
     };
@@ -358,8 +368,16 @@ pub(super) fn node_blocks(
     for b in &plan.nodes {
         let id_cols = node_id_cols(b);
         let cols = block_columns(&id_cols, &b.features, &b.labels);
-        let (tables, files) =
-            read_block(&b.input, &cols, progress, &format!("read {}", b.node_type))?;
+        let (tables, files) = read_block(
+            &b.input,
+            &cols,
+            progress,
+            &format!("read {}", b.node_type),
+            opts.sample_rows,
+        )?;
+        if cut(&tables, opts.sample_rows) {
+            out.partial.insert(b.node_type.clone());
+        }
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
         let decoded = Decoded {
             tables,
@@ -392,7 +410,7 @@ pub(super) fn node_blocks(
         "every node type has an ID block (config::validate)"
     );
     // Blocks without an ID column are aligned with the ID block by row position.
-    for (t, data) in &out.data {
+    for (t, data) in out.data.iter().filter(|(t, _)| !out.partial.contains(*t)) {
         let n = out.id_maps.get(t).map_or(0, IdMap::len);
         if let Some(d) = data.iter().find(|d| d.tensor.rows() != n) {
             return Err(Error::Graph(format!(
@@ -447,11 +465,12 @@ fn node_id_map(
 }
 
 /// Phase 2: ID maps of the node types seen only in edges (sorted unique raw IDs), for the
-/// types not in `known`.
+/// types not in `known`. Types whose edge files `limit` cut are added to `partial`.
 pub(super) fn featureless_id_maps(
     plan: &Plan,
     known: &BTreeMap<String, IdMap>,
-    remap: bool,
+    opts: &ConstructOptions,
+    partial: &mut BTreeSet<String>,
     progress: &Progress,
 ) -> Result<BTreeMap<String, IdMap>> {
     let featureless: BTreeSet<String> = plan
@@ -484,16 +503,25 @@ pub(super) fn featureless_id_maps(
         for (_, c) in &want {
             cs.add(c);
         }
-        let (tables, files) =
-            read_block(&e.input, &cs, progress, &format!("ids {}", e.relation[1]))?;
+        let (tables, files) = read_block(
+            &e.input,
+            &cs,
+            progress,
+            &format!("ids {}", e.relation[1]),
+            opts.sample_rows,
+        )?;
+        let sampled = cut(&tables, opts.sample_rows);
         for (ty, c) in &want {
+            if sampled {
+                partial.insert(ty.clone());
+            }
             let raw = raw_ids_of(&tables, &files, cs.index(c), c)?;
             collected.entry(ty.clone()).or_default().push(raw);
         }
     }
     let mut n = 0;
     for (ty, parts) in collected {
-        let map = IdMap::from_edge_ids(idmap::concat_raw_ids(parts), remap);
+        let map = IdMap::from_edge_ids(idmap::concat_raw_ids(parts), opts.remap_node_id);
         n += map.len();
         log::info!(
             "node type '{ty}' has no node block: {} nodes from its edges",

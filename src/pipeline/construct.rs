@@ -6,7 +6,7 @@
 //! One block's decoded columns at a time plus the graph being built; see [`super::blocks`],
 //! [`super::edges`] and [`super::output`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -26,15 +26,17 @@ use crate::workspace::spill::Store;
 use crate::workspace::Staging;
 
 /// The graph plus everything the side outputs need.
-struct Constructed {
-    graph: Graph,
+pub(super) struct Constructed {
+    pub(super) graph: Graph,
     /// ID map per node type name.
-    id_maps: BTreeMap<String, IdMap>,
+    pub(super) id_maps: BTreeMap<String, IdMap>,
     /// Runtime config (input config + learned state).
-    runtime_config: Value,
+    pub(super) runtime_config: Value,
     /// Label statistics: type key → label name → value → count, types in config order.
-    node_label_stats: TypeLabelStats,
-    edge_label_stats: TypeLabelStats,
+    pub(super) node_label_stats: TypeLabelStats,
+    pub(super) edge_label_stats: TypeLabelStats,
+    /// Node types whose files a sample (`sample_rows`) cut; empty for `construct`.
+    pub(super) partial: BTreeSet<String>,
 }
 
 /// Runs the whole pipeline for a loaded `plan`. On error nothing is left in the output
@@ -85,7 +87,7 @@ pub fn construct(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> R
 }
 
 /// Builds the in-memory graph from the plan, in GraphStorm's order.
-fn build_graph(
+pub(super) fn build_graph(
     plan: &Plan,
     opts: &ConstructOptions,
     progress: &Progress,
@@ -95,14 +97,23 @@ fn build_graph(
     // 1. Node blocks: ID maps, node data, label statistics.
     let NodeBlocks {
         mut id_maps,
+        mut partial,
         data: node_data,
         stats: node_label_stats,
     } = node_blocks(plan, opts, store, &mut runtime, progress)?;
     // 2. Node types seen only in edges.
-    let featureless = featureless_id_maps(plan, &id_maps, opts.remap_node_id, progress)?;
+    let featureless = featureless_id_maps(plan, &id_maps, opts, &mut partial, progress)?;
     id_maps.extend(featureless);
     // 3. Edge blocks: endpoints, edge data, label statistics.
-    let mut edges = edge_blocks(plan, opts, &id_maps, store, &mut runtime, progress)?;
+    let mut edges = edge_blocks(
+        plan,
+        opts,
+        &id_maps,
+        &partial,
+        store,
+        &mut runtime,
+        progress,
+    )?;
     let edge_label_stats = std::mem::take(&mut edges.stats);
     // 4. Graph assembly (+ reverse edges).
     let graph = assemble(plan, opts, store, &id_maps, node_data, edges)?;
@@ -120,6 +131,7 @@ fn build_graph(
         runtime_config: runtime.into_json(),
         node_label_stats,
         edge_label_stats,
+        partial,
     })
 }
 

@@ -8,7 +8,7 @@
 //! The kept (feature and label) columns of one block plus the ID columns of the files in
 //! flight; `EDGE_BYTES` per edge read so far.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -32,6 +32,18 @@ use crate::workspace::spill::Store;
 
 /// A block's edges and, when some were dropped under `--skip-nonexist-edges`, the kept rows.
 type MappedEdges = (EdgeList, Option<Vec<usize>>);
+
+/// What to do with edges whose endpoints are not nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unknown {
+    /// Fail the run, naming examples (the default).
+    Fail,
+    /// Drop them with a warning (`--skip-nonexist-edges`).
+    Drop,
+    /// Drop them silently: a sample cut an endpoint type's files, so the node may exist
+    /// beyond the sampled rows (`validate`).
+    Unchecked,
+}
 
 /// One file's mapped endpoints and what was missing.
 struct FileEdges {
@@ -93,16 +105,18 @@ fn read_map_edges(
     dst: (usize, &str),
     id_maps: &BTreeMap<String, IdMap>,
     et: &CanonicalEtype,
-    skip: bool,
+    unknown: Unknown,
     budget: Budget,
     edges_so_far: u64,
+    limit: Option<usize>,
     progress: &Progress,
 ) -> Result<(Vec<FileTable>, Vec<PathBuf>, MappedEdges)> {
     let smap = &id_maps[&et.src];
     let dmap = &id_maps[&et.dst];
-    // Row counts are free for Parquet: reserve the lists exactly and check the budget first.
+    // Row counts are free for Parquet: reserve the lists exactly and check the budget first
+    // (not for a sample, which reads a few rows of each file).
     let mut expected = None;
-    if matches!(input.format, crate::config::plan::FileFormat::Parquet) {
+    if limit.is_none() && matches!(input.format, crate::config::plan::FileFormat::Parquet) {
         let n: usize = input
             .files
             .par_iter()
@@ -131,7 +145,7 @@ fn read_map_edges(
         let done: Vec<Option<(FileTable, FileEdges)>> = files
             .par_iter()
             .map(|f| {
-                let mut t = readers::read_columns(f, &input.format, &cols.names)?;
+                let mut t = readers::read_columns_head(f, &input.format, &cols.names, limit)?;
                 if t.num_rows == 0 {
                     // GraphStorm skips empty edge files; their column types (Arrow `Null`
                     // for an all-empty pandas/pyarrow block) do not matter.
@@ -178,7 +192,7 @@ fn read_map_edges(
             format!("{side} {id} at {}:{} (data row {})", f.display(), r + 2, r)
         })
         .collect();
-    if !skip {
+    if unknown == Unknown::Fail {
         // Name a type without nodes (every node file empty): the likelier cause.
         let mut empty: Vec<String> = [(&et.src, smap), (&et.dst, dmap)]
             .into_iter()
@@ -203,7 +217,12 @@ fn read_map_edges(
     let kept: Vec<usize> = (0..list.len())
         .filter(|&i| list.src[i] != MISSING && list.dst[i] != MISSING)
         .collect();
-    log::warn!(
+    let log_level = match unknown {
+        Unknown::Unchecked => log::Level::Debug,
+        _ => log::Level::Warn,
+    };
+    log::log!(
+        log_level,
         "edge type '{}': dropped {} of {} edges with unknown endpoints (e.g. {})",
         et.colon_key(),
         list.len() - kept.len(),
@@ -273,11 +292,13 @@ fn later_columns(
 }
 
 /// Phase 3: the edge blocks in config order (features and labels on all rows, then endpoint
-/// mapping and filtering). Every edge type ends up with at least one edge.
+/// mapping and filtering). Every edge type ends up with at least one edge (unless a sample
+/// cut an endpoint type's files: `partial`).
 pub(super) fn edge_blocks(
     plan: &Plan,
     opts: &ConstructOptions,
     id_maps: &BTreeMap<String, IdMap>,
+    partial: &BTreeSet<String>,
     store: &Store,
     runtime: &mut RuntimeConfig,
     progress: &Progress,
@@ -296,6 +317,13 @@ pub(super) fn edge_blocks(
         let id_idx: Vec<usize> = id_cols.iter().map(|c| cols.index(c)).collect();
         let later = later_columns(e, &cols, &id_idx);
         let t0 = Instant::now();
+        let unknown = if partial.contains(&et.src) || partial.contains(&et.dst) {
+            Unknown::Unchecked
+        } else if opts.skip_nonexist_edges {
+            Unknown::Drop
+        } else {
+            Unknown::Fail
+        };
         let (tables, files, mapped) = match &e.id_cols {
             Some((src_col, dst_col)) => {
                 let (t, f, m) = read_map_edges(
@@ -306,9 +334,10 @@ pub(super) fn edge_blocks(
                     (cols.index(dst_col), dst_col),
                     id_maps,
                     &et,
-                    opts.skip_nonexist_edges,
+                    unknown,
                     store.budget(),
                     out.edges.values().map(|l| l.len() as u64).sum(),
+                    opts.sample_rows,
                     progress,
                 )?;
                 (t, f, Some(m))
@@ -319,6 +348,7 @@ pub(super) fn edge_blocks(
                     &cols,
                     progress,
                     &format!("read {}", e.relation[1]),
+                    opts.sample_rows,
                 )?;
                 (t, f, None)
             }
@@ -390,7 +420,8 @@ pub(super) fn edge_blocks(
         "every edge type has an ID block (config::validate)"
     );
     for (et, list) in &out.edges {
-        if list.is_empty() {
+        let sampled = partial.contains(&et.src) || partial.contains(&et.dst);
+        if list.is_empty() && !sampled {
             return Err(Error::Graph(format!(
                 "edge type '{}' has no edges{}; remove it from the config or fix its input",
                 et.colon_key(),

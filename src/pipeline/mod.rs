@@ -30,10 +30,12 @@ use crate::workspace::budget::Budget;
 
 mod blocks;
 mod construct;
+mod dry_run;
 mod edges;
 pub mod output;
 
 pub use blocks::decode_inputs;
+pub use dry_run::dry_run;
 pub use output::{OutputFormat, OutputOptions, PartMethod};
 
 /// Runs the whole pipeline for a loaded `plan` while holding the output dir's lock
@@ -73,6 +75,11 @@ pub struct ConstructOptions {
     /// `--memory`.
     pub memory: Budget,
     pub seed: u64,
+    /// `validate`'s dry run: read at most this many data rows of each input file. Unknown edge
+    /// endpoints of a node type whose files were cut are then not errors (the node may be
+    /// beyond the sample), nor is a data-only node block whose row count differs from the
+    /// sampled ID block's. `None` for `construct`.
+    pub sample_rows: Option<usize>,
 }
 
 impl ConstructOptions {

@@ -118,6 +118,18 @@ fn projection(path: &Path, schema: &Schema, columns: &[String]) -> Result<Vec<us
 
 /// Reads the requested columns of one file. A column may be requested more than once.
 pub fn read_columns(path: &Path, format: &FileFormat, columns: &[String]) -> Result<FileTable> {
+    read_columns_head(path, format, columns, None)
+}
+
+/// [`read_columns`] of at most the first `limit` data rows (`None`: all of them), for
+/// `validate`'s sample: CSV and JSON-lines types are then inferred over those rows only, and
+/// nothing after them is decoded (HDF5 reads its columns whole and keeps the head).
+pub fn read_columns_head(
+    path: &Path,
+    format: &FileFormat,
+    columns: &[String],
+    limit: Option<usize>,
+) -> Result<FileTable> {
     let mut unique: Vec<String> = Vec::new();
     for c in columns {
         if !unique.contains(c) {
@@ -125,10 +137,10 @@ pub fn read_columns(path: &Path, format: &FileFormat, columns: &[String]) -> Res
         }
     }
     let (schema, batches) = match format {
-        FileFormat::Csv { separator } => read_csv(path, *separator, &unique)?,
-        FileFormat::Parquet => read_parquet(path, &unique)?,
-        FileFormat::Json => read_json(path, &unique)?,
-        FileFormat::Hdf5 => return read_hdf5(path, columns, &unique),
+        FileFormat::Csv { separator } => read_csv(path, *separator, &unique, limit)?,
+        FileFormat::Parquet => read_parquet(path, &unique, limit)?,
+        FileFormat::Json => read_json(path, &unique, limit)?,
+        FileFormat::Hdf5 => return read_hdf5(path, columns, &unique).map(|t| head(t, limit)),
     };
     let num_rows = batches.iter().map(|b| b.num_rows()).sum();
     let mut out = Vec::with_capacity(columns.len());
@@ -155,6 +167,48 @@ pub fn read_columns(path: &Path, format: &FileFormat, columns: &[String]) -> Res
 }
 
 /// HDF5: the file's arrays are already whole columns; repeat them in request order.
+/// The first `limit` rows of a table.
+fn head(t: FileTable, limit: Option<usize>) -> FileTable {
+    match limit {
+        Some(n) if n < t.num_rows => FileTable {
+            columns: t.columns.iter().map(|c| c.slice(0, n)).collect(),
+            num_rows: n,
+        },
+        _ => t,
+    }
+}
+
+/// Collects a reader's batches, stopping after `limit` rows (the last batch sliced); `what`
+/// turns a decode error and the rows read before it into the error.
+fn collect_batches<E>(
+    reader: impl Iterator<Item = std::result::Result<RecordBatch, E>>,
+    limit: Option<usize>,
+    what: impl Fn(E, u64) -> Error,
+) -> Result<Vec<RecordBatch>> {
+    let mut batches = Vec::new();
+    let mut row = 0u64;
+    for b in reader {
+        if limit.is_some_and(|n| row >= n as u64) {
+            break;
+        }
+        let mut b = b.map_err(|e| what(e, row))?;
+        if let Some(n) = limit {
+            let left = n - row as usize;
+            if b.num_rows() > left {
+                b = b.slice(0, left);
+            }
+        }
+        row += b.num_rows() as u64;
+        batches.push(b);
+    }
+    Ok(batches)
+}
+
+/// Rows per decoded batch when at most `limit` rows are wanted.
+fn batch_rows(limit: Option<usize>) -> usize {
+    limit.map_or(BATCH_ROWS, |n| n.clamp(1, BATCH_ROWS))
+}
+
 #[cfg(feature = "hdf5")]
 fn read_hdf5(path: &Path, columns: &[String], unique: &[String]) -> Result<FileTable> {
     let (arrays, num_rows) = hdf5::read(path, unique)?;
@@ -181,13 +235,14 @@ fn read_csv(
     path: &Path,
     separator: u8,
     columns: &[String],
+    limit: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let mut file = open(path)?;
     let fmt = arrow::csv::reader::Format::default()
         .with_header(true)
         .with_delimiter(separator);
     let (inferred, _) = fmt
-        .infer_schema(BufReader::new(&mut file), None)
+        .infer_schema(BufReader::new(&mut file), limit)
         .map_err(|e| Error::input(path, format!("cannot parse CSV header/types: {e}")))?;
     // Keep what pandas would give: temporal-looking values stay strings.
     let fields: Vec<Field> = inferred
@@ -216,19 +271,13 @@ fn read_csv(
     let reader = arrow::csv::ReaderBuilder::new(schema.clone())
         .with_header(true)
         .with_delimiter(separator)
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows(limit))
         .with_projection(proj)
         .build(BufReader::with_capacity(1 << 20, file))
         .map_err(|e| Error::input(path, format!("cannot read CSV: {e}")))?;
-    let mut batches = Vec::new();
-    let mut row = 0u64;
-    for b in reader {
-        let b = b.map_err(|e| {
-            Error::input(path, format!("CSV parse error after data row {row}: {e}"))
-        })?;
-        row += b.num_rows() as u64;
-        batches.push(b);
-    }
+    let batches = collect_batches(reader, limit, |e, row| {
+        Error::input(path, format!("CSV parse error after data row {row}: {e}"))
+    })?;
     let out_schema = match batches.first() {
         Some(b) => b.schema(),
         None => Arc::new(
@@ -241,7 +290,11 @@ fn read_csv(
 }
 
 /// Parquet: streamed record batches of the projected root columns.
-fn read_parquet(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+fn read_parquet(
+    path: &Path,
+    columns: &[String],
+    limit: Option<usize>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let file = open(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
@@ -250,14 +303,13 @@ fn read_parquet(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<Recor
     let mask = ProjectionMask::roots(builder.parquet_schema(), proj.iter().copied());
     let reader = builder
         .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows(limit))
         .build()
         .map_err(|e| Error::input(path, format!("cannot read Parquet: {e}")))?;
     let out_schema = reader.schema();
-    let mut batches = Vec::new();
-    for b in reader {
-        batches.push(b.map_err(|e| Error::input(path, format!("Parquet decode error: {e}")))?);
-    }
+    let batches = collect_batches(reader, limit, |e, _| {
+        Error::input(path, format!("Parquet decode error: {e}"))
+    })?;
     // ProjectionMask keeps file order; reorder to the request order.
     let order: Vec<usize> = columns
         .iter()
@@ -283,10 +335,14 @@ fn read_parquet(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<Recor
 }
 
 /// JSON lines: one object per line, schema inferred over the whole file.
-fn read_json(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+fn read_json(
+    path: &Path,
+    columns: &[String],
+    limit: Option<usize>,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let file = open(path)?;
     let mut buf = BufReader::with_capacity(1 << 20, file);
-    let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(&mut buf, None)
+    let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(&mut buf, limit)
         .map_err(|e| {
             let bom = std::fs::read(path).is_ok_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
             let hint = if bom {
@@ -306,13 +362,12 @@ fn read_json(path: &Path, columns: &[String]) -> Result<(SchemaRef, Vec<RecordBa
     buf.rewind()
         .map_err(|e| Error::input(path, format!("cannot rewind: {e}")))?;
     let reader = arrow::json::ReaderBuilder::new(schema.clone())
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows(limit))
         .build(buf)
         .map_err(|e| Error::input(path, format!("cannot read JSON lines: {e}")))?;
-    let mut batches = Vec::new();
-    for b in reader {
-        batches.push(b.map_err(|e| Error::input(path, format!("JSON lines parse error: {e}")))?);
-    }
+    let batches = collect_batches(reader, limit, |e, _| {
+        Error::input(path, format!("JSON lines parse error: {e}"))
+    })?;
     Ok((schema, batches))
 }
 
@@ -328,6 +383,79 @@ pub fn count_rows(path: &Path, format: &FileFormat, any_column: &str) -> Result<
         FileFormat::Hdf5 => hdf5::count_rows(path, any_column),
         _ => Ok(read_columns(path, format, &[any_column.to_string()])?.num_rows),
     }
+}
+
+/// A file's number of data rows: exact, or estimated from its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowCount {
+    pub rows: u64,
+    pub exact: bool,
+}
+
+/// The data rows of a file without decoding it: exact from Parquet footers and HDF5 dataset
+/// shapes; for CSV and JSON lines the first `sample` data rows' lines are measured: a file
+/// that ends within them is counted exactly, a longer one is estimated as its remaining bytes
+/// over their mean line length (quoted newlines make it an estimate either way).
+pub fn estimate_rows(
+    path: &Path,
+    format: &FileFormat,
+    any_column: &str,
+    sample: usize,
+) -> Result<RowCount> {
+    use std::io::BufRead;
+    let header = match format {
+        FileFormat::Parquet | FileFormat::Hdf5 => {
+            let rows = count_rows(path, format, any_column)? as u64;
+            return Ok(RowCount { rows, exact: true });
+        }
+        FileFormat::Csv { .. } => 1,
+        FileFormat::Json => 0,
+    };
+    let len = open(path)?
+        .metadata()
+        .map_err(|e| Error::input(path, format!("cannot stat: {e}")))?
+        .len();
+    let mut r = BufReader::with_capacity(1 << 16, open(path)?);
+    let (mut lines, mut head_bytes, mut data_bytes) = (0u64, 0u64, 0u64);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = r
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::input(path, format!("cannot read: {e}")))? as u64;
+        if n == 0 {
+            let rows = lines.saturating_sub(header);
+            return Ok(RowCount { rows, exact: true });
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        lines += 1;
+        if lines <= header {
+            head_bytes += n;
+            continue;
+        }
+        data_bytes += n;
+        if lines - header >= sample.max(1) as u64 {
+            let rest = r
+                .fill_buf()
+                .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+            if rest.iter().all(u8::is_ascii_whitespace) {
+                return Ok(RowCount {
+                    rows: lines - header,
+                    exact: true,
+                });
+            }
+            break;
+        }
+    }
+    let sampled = lines - header;
+    let per_row = data_bytes as f64 / sampled as f64;
+    let rows = ((len - head_bytes) as f64 / per_row).round() as u64;
+    Ok(RowCount {
+        rows: rows.max(sampled),
+        exact: false,
+    })
 }
 
 #[cfg(test)]
@@ -371,6 +499,49 @@ mod tests {
             e.contains("column 'y' not found") && e.contains("id, x"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn heads_and_row_estimates() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        let mut text = String::from("id,x\n");
+        for i in 0..100 {
+            text += &format!("{:03},{}\n", i, i % 10);
+        }
+        std::fs::write(&p, text).unwrap();
+        let csv = FileFormat::Csv { separator: b',' };
+        let t = read_columns_head(&p, &csv, &["x".into()], Some(7)).unwrap();
+        assert_eq!((t.num_rows, t.columns[0].len()), (7, 7));
+        let all = estimate_rows(&p, &csv, "id", 1000).unwrap();
+        assert_eq!(
+            all,
+            RowCount {
+                rows: 100,
+                exact: true
+            }
+        );
+        // Equal line lengths: the estimate is exact in value.
+        let est = estimate_rows(&p, &csv, "id", 10).unwrap();
+        assert_eq!(
+            est,
+            RowCount {
+                rows: 100,
+                exact: false
+            }
+        );
+        let j = dir.path().join("a.json");
+        std::fs::write(&j, "{\"a\": 1}\n\n{\"a\": 2}\n").unwrap();
+        let est = estimate_rows(&j, &FileFormat::Json, "a", 10).unwrap();
+        assert_eq!(
+            est,
+            RowCount {
+                rows: 2,
+                exact: true
+            }
+        );
+        let t = read_columns_head(&j, &FileFormat::Json, &["a".into()], Some(1)).unwrap();
+        assert_eq!(t.num_rows, 1);
     }
 
     #[test]

@@ -95,6 +95,32 @@ pub fn read_back(out: &Path) {
     }
 }
 
+/// Copies the folder `from` into `to` recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let q = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &q);
+        } else {
+            std::fs::copy(&p, &q).unwrap();
+        }
+    }
+}
+
+/// The invalid-input fixtures `tests/fixtures/invalid/<case>/`, sorted.
+pub fn invalid_cases() -> Vec<PathBuf> {
+    let root = repo().join("tests/fixtures/invalid");
+    let mut cases: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 15, "fixtures missing");
+    cases
+}
+
 /// Every file under `dir` (relative path → bytes).
 pub fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
