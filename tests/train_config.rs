@@ -101,11 +101,18 @@ fn bench_lp_yaml_loads_with_graphstorm_defaults() {
     let c = load(&fixture("lp_rgcn.yaml"), &[]).unwrap();
     assert_eq!(c.task, Task::LinkPrediction);
     let lp = c.lp.as_ref().expect("LP section");
-    let cites = ("paper".to_string(), "cites".to_string(), "paper".to_string());
+    let cites = (
+        "paper".to_string(),
+        "cites".to_string(),
+        "paper".to_string(),
+    );
     assert_eq!(lp.train_etype, Some(vec![cites.clone()]));
     assert_eq!(lp.train_negative_sampler, NegSampler::Joint);
     assert_eq!(lp.eval_negative_sampler, NegSampler::Joint);
-    assert_eq!((lp.num_negative_edges, lp.num_negative_edges_eval), (16, 1000));
+    assert_eq!(
+        (lp.num_negative_edges, lp.num_negative_edges_eval),
+        (16, 1000)
+    );
     assert_eq!(lp.decoder, LpDecoder::DotProduct);
     assert_eq!(lp.loss, LpLoss::Contrastive);
     // contrastive implies the L2 normaliser; temperature default 1
@@ -116,7 +123,11 @@ fn bench_lp_yaml_loads_with_graphstorm_defaults() {
         c.reverse_edge_types_map,
         vec![(
             cites,
-            ("paper".to_string(), "cites-rev".to_string(), "paper".to_string())
+            (
+                "paper".to_string(),
+                "cites-rev".to_string(),
+                "paper".to_string()
+            )
         )]
     );
     // LP evaluates with full-graph embeddings by default, and ranks by MRR
@@ -130,8 +141,13 @@ fn lp_defaults_and_errors() {
                 hidden_size: 8\n  hyperparam:\n    lr: 0.1\n    batch_size: 8\n  link_prediction:\n";
     let with = |extra: &str| parse_str(&format!("{base}{extra}"), "lp.yaml", &[]);
     // GraphStorm: excluding targets is the default and needs a reverse map
-    let e = with("    train_etype: [\"a,r,b\"]\n").unwrap_err().to_string();
-    assert!(e.contains("reverse_edge_types_map") && e.contains("exclude_training_targets: false"), "{e}");
+    let e = with("    train_etype: [\"a,r,b\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("reverse_edge_types_map") && e.contains("exclude_training_targets: false"),
+        "{e}"
+    );
     let c = with("    exclude_training_targets: false\n").unwrap();
     let lp = c.lp.unwrap();
     assert_eq!(lp.train_etype, None);
@@ -143,23 +159,38 @@ fn lp_defaults_and_errors() {
     let e = with("    exclude_training_targets: false\n    lp_decoder_type: rotate\n")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("gsf.link_prediction.lp_decoder_type") && e.contains("rotate"), "{e}");
+    assert!(
+        e.contains("gsf.link_prediction.lp_decoder_type") && e.contains("rotate"),
+        "{e}"
+    );
     let e = with("    exclude_training_targets: false\n    train_negative_sampler: localuniform\n")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("train_negative_sampler") && e.contains("localuniform"), "{e}");
-    let e = with("    reverse_edge_types_map: [\"a,r,b\"]\n").unwrap_err().to_string();
+    assert!(
+        e.contains("train_negative_sampler") && e.contains("localuniform"),
+        "{e}"
+    );
+    let e = with("    reverse_edge_types_map: [\"a,r,b\"]\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("head,rel,rev_rel,tail"), "{e}");
     let e = with("    exclude_training_targets: false\n    eval_metric: [accuracy]\n")
         .unwrap_err()
         .to_string();
     assert!(e.contains("not supported for link prediction"), "{e}");
-    let c = with("    exclude_training_targets: false\n    eval_metric: [hit_at_10, mrr]\n").unwrap();
-    assert_eq!(c.eval_metric, vec!["hit_at_10".to_string(), "mrr".to_string()]);
+    let c =
+        with("    exclude_training_targets: false\n    eval_metric: [hit_at_10, mrr]\n").unwrap();
+    assert_eq!(
+        c.eval_metric,
+        vec!["hit_at_10".to_string(), "mrr".to_string()]
+    );
     let e = with("    exclude_training_targets: false\n    train_etype: [\"a,r\"]\n")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("gsf.link_prediction.train_etype") && e.contains("src,rel,dst"), "{e}");
+    assert!(
+        e.contains("gsf.link_prediction.train_etype") && e.contains("src,rel,dst"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -177,7 +208,12 @@ fn edge_task_sections() {
     assert!(e.remove_target_edge_type);
     assert!(c.use_mini_batch_infer);
     assert_eq!(c.eval_metric, vec!["accuracy".to_string()]);
-    let r = parse_str(&y.replace("edge_classification", "edge_regression"), "er.yaml", &[]).unwrap();
+    let r = parse_str(
+        &y.replace("edge_classification", "edge_regression"),
+        "er.yaml",
+        &[],
+    )
+    .unwrap();
     assert_eq!(r.task, Task::EdgeRegression);
     assert_eq!(r.eval_metric, vec!["rmse".to_string()]);
     let e = parse_str(&y.replace("    label_field: y\n", ""), "ec.yaml", &[])

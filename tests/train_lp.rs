@@ -77,12 +77,7 @@ fn planted(parts: usize) -> &'static Path {
 fn graph_with_reverse(n: usize, e: usize, seed: u64) -> TrainGraph {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let fwd: Vec<(i64, i64)> = (0..e)
-        .map(|_| {
-            (
-                rng.random_range(0..n as i64),
-                rng.random_range(0..n as i64),
-            )
-        })
+        .map(|_| (rng.random_range(0..n as i64), rng.random_range(0..n as i64)))
         .collect();
     let back: Vec<(i64, i64)> = fwd.iter().map(|&(u, v)| (v, u)).collect();
     TrainGraph::from_edges(&[("a", n)], vec![(0, "r", 0, fwd), (0, "r-rev", 0, back)])
@@ -135,7 +130,11 @@ fn block_edges(b: &LpBatch) -> HashSet<(usize, i64)> {
 fn exclusion_removes_targets_and_reverses_from_every_block() {
     let g = Arc::new(graph_with_reverse(40, 300, 3));
     let rev = reverse_edge_ids(&g, 0, 1, &endpoints(&g, 0), &endpoints(&g, 1)).unwrap();
-    assert_eq!(rev, (0..300).collect::<Vec<i64>>(), "edge k's reverse is edge k");
+    assert_eq!(
+        rev,
+        (0..300).collect::<Vec<i64>>(),
+        "edge k's reverse is edge k"
+    );
     let rev = Arc::new(rev);
     let targets: Vec<(usize, i64)> = (0..300).step_by(7).map(|e| (0usize, e)).collect();
     for mode in [ExclusionMode::After, ExclusionMode::Before] {
@@ -151,7 +150,10 @@ fn exclusion_removes_targets_and_reverses_from_every_block() {
         let seen = block_edges(&batch);
         for &(_, e) in &targets {
             assert!(!seen.contains(&(0, e)), "{mode:?}: target {e} in a block");
-            assert!(!seen.contains(&(1, e)), "{mode:?}: reverse of {e} in a block");
+            assert!(
+                !seen.contains(&(1, e)),
+                "{mode:?}: reverse of {e} in a block"
+            );
         }
         assert_eq!(batch.excluded, 2 * targets.len());
         // everything else of the full neighbourhood is still there
@@ -204,7 +206,10 @@ fn exclusion_matches_reverse_edges_across_partitions() {
     assert_eq!(distinct.len(), map.len());
     assert!(map.iter().enumerate().any(|(e, &b)| e as i64 != b));
     for (e, &b) in map.iter().enumerate() {
-        assert_eq!((fwd.src[e], fwd.dst[e]), (back.dst[b as usize], back.src[b as usize]));
+        assert_eq!(
+            (fwd.src[e], fwd.dst[e]),
+            (back.dst[b as usize], back.src[b as usize])
+        );
     }
     let map = Arc::new(map);
     let eps: Vec<Option<Endpoints>> = (0..g.etypes().len())
@@ -291,8 +296,13 @@ fn losses_equal_hand_formulas() {
     let pos = Tensor::from_slice(&[1.0f32, 0.5]);
     let neg = Tensor::from_slice(&[0.2f32, 0.1, 0.9, -1.0]).view([2, 2]);
     let tau = 0.5f64;
-    let c = lp_loss(LpLoss::Contrastive, tau, &[pos.shallow_clone()], &[neg.shallow_clone()])
-        .double_value(&[]);
+    let c = lp_loss(
+        LpLoss::Contrastive,
+        tau,
+        &[pos.shallow_clone()],
+        &[neg.shallow_clone()],
+    )
+    .double_value(&[]);
     let row = |p: f64, n: &[f64]| {
         let e = |x: f64| (x / tau).exp();
         -(e(p) / (e(p) + n.iter().map(|&x| e(x)).sum::<f64>())).ln()
@@ -376,7 +386,10 @@ fn link_prediction_beats_popularity_and_saves_every_node_type() {
     let info = results::read_emb_info(&emb).unwrap();
     assert_eq!(info.emb_name, vec!["author", "paper", "venue"]);
     for t in &info.emb_name {
-        assert!(emb.join(t).join("embed-00000_00000.parquet").is_file(), "{t}");
+        assert!(
+            emb.join(t).join("embed-00000_00000.parquet").is_file(),
+            "{t}"
+        );
     }
     // the LP checkpoint restores for inference: test MRR of the restored model
     let o = bin()
@@ -432,14 +445,22 @@ fn lp_config_errors_name_the_key() {
     let o = lp_run(dir.path(), &["--train-etype", "paper,nope,paper"]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("train_etype") && e.contains("paper,nope,paper"), "{e}");
+    assert!(
+        e.contains("train_etype") && e.contains("paper,nope,paper"),
+        "{e}"
+    );
     let o = lp_run(dir.path(), &["--lp-decoder-type", "distmult"]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("dot_product"), "{e}");
     // the alias checks the task section
     let o = bin()
-        .args(["gs_node_classification", "--cf", s(&lp_yaml()), "--part-config"])
+        .args([
+            "gs_node_classification",
+            "--cf",
+            s(&lp_yaml()),
+            "--part-config",
+        ])
         .arg(planted(1))
         .output()
         .unwrap();
@@ -503,9 +524,21 @@ fn edge_task_graph(dir: &Path) -> PathBuf {
         let g = dir.join(format!("graph_{col}"));
         let o = bin()
             .current_dir(dir)
-            .args(["construct", "--conf-file", &format!("{col}.json"), "--output-dir"])
+            .args([
+                "construct",
+                "--conf-file",
+                &format!("{col}.json"),
+                "--output-dir",
+            ])
             .arg(&g)
-            .args(["--graph-name", "ec", "--num-parts", "2", "--part-method", "random"])
+            .args([
+                "--graph-name",
+                "ec",
+                "--num-parts",
+                "2",
+                "--part-method",
+                "random",
+            ])
             .args(["--add-reverse-edges", "--quiet"])
             .output()
             .unwrap();
@@ -592,7 +625,12 @@ fn edge_classification_and_regression_learn_the_planted_label() {
     let o = bin()
         .args(["gs_edge_regression", "--cf", s(&er), "--part-config"])
         .arg(gw.join("ec.json"))
-        .args(["--threads", "2", "--metrics-file", s(&dir.path().join("er.json"))])
+        .args([
+            "--threads",
+            "2",
+            "--metrics-file",
+            s(&dir.path().join("er.json")),
+        ])
         .output()
         .unwrap();
     ok(&o);

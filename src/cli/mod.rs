@@ -191,23 +191,38 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         }
         Command::GsNodeClassification(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::Task(crate::train::config::Task::NodeClassification))
+            train::run(
+                *a,
+                train::Flavor::Task(crate::train::config::Task::NodeClassification),
+            )
         }
         Command::GsLinkPrediction(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::Task(crate::train::config::Task::LinkPrediction))
+            train::run(
+                *a,
+                train::Flavor::Task(crate::train::config::Task::LinkPrediction),
+            )
         }
         Command::GsEdgeClassification(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::Task(crate::train::config::Task::EdgeClassification))
+            train::run(
+                *a,
+                train::Flavor::Task(crate::train::config::Task::EdgeClassification),
+            )
         }
         Command::GsEdgeRegression(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::Task(crate::train::config::Task::EdgeRegression))
+            train::run(
+                *a,
+                train::Flavor::Task(crate::train::config::Task::EdgeRegression),
+            )
         }
         Command::GsNodeRegression(mut a) => {
             a.overrides = overrides;
-            train::run(*a, train::Flavor::Task(crate::train::config::Task::NodeRegression))
+            train::run(
+                *a,
+                train::Flavor::Task(crate::train::config::Task::NodeRegression),
+            )
         }
     }
 }

@@ -1104,8 +1104,7 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
     }
     for m in &eval_metric {
         let hit_at = task == Task::LinkPrediction
-            && m
-                .strip_prefix("hit_at_")
+            && m.strip_prefix("hit_at_")
                 .is_some_and(|k| k.parse::<usize>().is_ok_and(|k| k > 0));
         if !supported.contains(&m.as_str()) && !hit_at {
             return Err(format!(
@@ -1185,7 +1184,11 @@ fn build(task: Task, entries: Vec<(String, String, Yaml)>) -> R<TrainConfig> {
             _ => LpDecoder::DistMult,
         };
         let loss = match o
-            .choice("lp_loss_func", "cross_entropy", &["cross_entropy", "contrastive"])
+            .choice(
+                "lp_loss_func",
+                "cross_entropy",
+                &["cross_entropy", "contrastive"],
+            )
             .map_err(|m| format!("{m} (bpr and logsigmoid are not supported in graphprep)"))?
             .as_str()
         {

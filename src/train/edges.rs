@@ -55,25 +55,22 @@ pub fn resolve_etypes(
     names
         .iter()
         .map(|n| {
-            g.etypes()
-                .iter()
-                .position(|e| e.name == *n)
-                .ok_or_else(|| {
-                    Error::config(
-                        key,
-                        format!(
-                            "'{},{},{}' is not an edge type of the graph (edge types: {})",
-                            n.0,
-                            n.1,
-                            n.2,
-                            g.etypes()
-                                .iter()
-                                .map(|e| format!("{},{},{}", e.name.0, e.name.1, e.name.2))
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ),
-                    )
-                })
+            g.etypes().iter().position(|e| e.name == *n).ok_or_else(|| {
+                Error::config(
+                    key,
+                    format!(
+                        "'{},{},{}' is not an edge type of the graph (edge types: {})",
+                        n.0,
+                        n.1,
+                        n.2,
+                        g.etypes()
+                            .iter()
+                            .map(|e| format!("{},{},{}", e.name.0, e.name.1, e.name.2))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )
+            })
         })
         .collect()
 }
@@ -231,11 +228,9 @@ impl LpBatcher {
     /// Builds batch `index` of the edges `edges` (`(etype, eid)` in batch order).
     pub fn batch(&self, edges: &[(usize, i64)], seed: u64) -> LpBatch {
         let g = &self.g;
-        let mut rng = ChaCha8Rng::seed_from_u64(sampler::hash(&[seed, 0x6e65_67]));
+        let mut rng = ChaCha8Rng::seed_from_u64(sampler::hash(&[seed, 0x006e_6567]));
         let mut seeds = SeedSet::new(g.ntypes().len());
-        let mut excl = self
-            .exclusion
-            .map(|m| Exclusion::new(g.etypes().len(), m));
+        let mut excl = self.exclusion.map(|m| Exclusion::new(g.etypes().len(), m));
         // group by edge type, in the order of the rules (the train etypes)
         let mut groups = Vec::new();
         for rule in &self.rules {
@@ -301,7 +296,7 @@ impl LpBatcher {
             g,
             seeds.nodes,
             &self.fanouts,
-            sampler::hash(&[seed, 0x626c_6b]),
+            sampler::hash(&[seed, 0x0062_6c6b]),
             excl.as_ref(),
         );
         LpBatch {

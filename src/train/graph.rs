@@ -269,7 +269,10 @@ impl TrainGraph {
     /// Adds edge data `name` (a label or mask; one row per edge ID) to edge type `r` of an
     /// in-memory graph. Panics on a row-count mismatch or on a graph read from files.
     pub fn with_edge_data(mut self, r: usize, name: &str, x: Tensor) -> TrainGraph {
-        assert!(self.out.is_none(), "edge data of a read graph is its files'");
+        assert!(
+            self.out.is_none(),
+            "edge data of a read graph is its files'"
+        );
         assert_eq!(x.rows(), self.csc[r].num_edges(), "rows of '{name}'");
         self.extra_edges[r].retain(|(n, _)| n != name);
         self.extra_edges[r].push((name.to_string(), x));
@@ -477,10 +480,7 @@ impl TrainGraph {
                 Side::Node => &self.extra,
                 Side::Edge => &self.extra_edges,
             };
-            return Ok(extra[t]
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|x| vec![&x.1]));
+            return Ok(extra[t].iter().find(|(n, _)| n == name).map(|x| vec![&x.1]));
         };
         let mut found = Vec::new();
         let mut missing = None;
@@ -697,7 +697,10 @@ impl TrainGraph {
     pub fn num_edges(&self, r: usize) -> usize {
         match &self.out {
             Some(out) => out.num_edges(r) as usize,
-            None => self.full_csc[r].as_ref().unwrap_or(&self.csc[r]).num_edges(),
+            None => self.full_csc[r]
+                .as_ref()
+                .unwrap_or(&self.csc[r])
+                .num_edges(),
         }
     }
 

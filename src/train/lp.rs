@@ -342,7 +342,8 @@ impl LpDriver<'_> {
                     let hv = h[e.dst].index_select(0, &ids_tensor(&v, dev));
                     let pos = model.score_pairs(&hu, &hv, r);
                     let seed = sampler::hash(&[self.opts.seed, key, r as u64, c as u64]);
-                    let negs = eval_negatives(self.lp.eval_negative_sampler, u.len(), k, ns, nd, seed);
+                    let negs =
+                        eval_negatives(self.lp.eval_negative_sampler, u.len(), k, ns, nd, seed);
                     let (neg, nsrc, ndst) = match &negs {
                         EvalNegatives::Joint { src, dst } => {
                             let cs = h[e.src].index_select(0, &ids_tensor(src, dev));
@@ -365,9 +366,10 @@ impl LpDriver<'_> {
                             (Tensor::cat(&[a, bb], 1), src, dst)
                         }
                     };
-                    let pos: Vec<f32> = Vec::try_from(pos.to_device(Device::Cpu)).unwrap_or_default();
-                    let neg: Vec<f32> =
-                        Vec::try_from(neg.to_device(Device::Cpu).flatten(0, -1)).unwrap_or_default();
+                    let pos: Vec<f32> =
+                        Vec::try_from(pos.to_device(Device::Cpu)).unwrap_or_default();
+                    let neg: Vec<f32> = Vec::try_from(neg.to_device(Device::Cpu).flatten(0, -1))
+                        .unwrap_or_default();
                     let per = 2 * k;
                     let joint = matches!(negs, EvalNegatives::Joint { .. });
                     for i in 0..u.len() {
@@ -417,8 +419,12 @@ impl LpDriver<'_> {
 impl Driver for LpDriver<'_> {
     type Batch = LpBatch;
     fn batches(&self, epoch: usize) -> Stream<LpBatch> {
-        self.batcher
-            .epoch(&self.edges.train, self.opts.seed, epoch as u64, self.opts.prefetch)
+        self.batcher.epoch(
+            &self.edges.train,
+            self.opts.seed,
+            epoch as u64,
+            self.opts.prefetch,
+        )
     }
     fn loss(&self, model: &Model, b: &LpBatch, trace: &mut EmbTrace) -> Tensor {
         let g = &self.inputs.g;
@@ -628,7 +634,11 @@ pub fn train(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
 }
 
 /// Restores the checkpoint of `restore_model_path` for `spec`.
-fn restored_model(plan: &TrainConfig, spec: &super::model::ModelSpec, opts: &RunOptions) -> Result<Model> {
+fn restored_model(
+    plan: &TrainConfig,
+    spec: &super::model::ModelSpec,
+    opts: &RunOptions,
+) -> Result<Model> {
     let dir = plan.restore_model_path.as_ref().ok_or_else(|| {
         Error::config(
             "gsf.input.restore_model_path",
@@ -734,7 +744,13 @@ impl EdgeDriver<'_> {
         })
     }
 
-    fn decode(&self, model: &Model, b: &LpBatch, train: bool, trace: Option<&mut EmbTrace>) -> Tensor {
+    fn decode(
+        &self,
+        model: &Model,
+        b: &LpBatch,
+        train: bool,
+        trace: Option<&mut EmbTrace>,
+    ) -> Tensor {
         let dev = self.inputs.device;
         let e = &self.inputs.g.etypes()[self.target];
         let h = encode(model, &self.inputs, &b.mb, train, trace);
@@ -769,8 +785,12 @@ impl EdgeDriver<'_> {
 impl Driver for EdgeDriver<'_> {
     type Batch = LpBatch;
     fn batches(&self, epoch: usize) -> Stream<LpBatch> {
-        self.batcher
-            .epoch(&self.edges.train, self.opts.seed, epoch as u64, self.opts.prefetch)
+        self.batcher.epoch(
+            &self.edges.train,
+            self.opts.seed,
+            epoch as u64,
+            self.opts.prefetch,
+        )
     }
     fn loss(&self, model: &Model, b: &LpBatch, trace: &mut EmbTrace) -> Tensor {
         let dev = self.inputs.device;
@@ -783,11 +803,19 @@ impl Driver for EdgeDriver<'_> {
                     let v: Vec<f32> = w.iter().map(|x| *x as f32).collect();
                     Tensor::from_slice(&v).to_device(dev)
                 });
-                out.cross_entropy_loss(&Tensor::from_slice(&y).to_device(dev), w.as_ref(), Reduction::Mean, -100, 0.0)
+                out.cross_entropy_loss(
+                    &Tensor::from_slice(&y).to_device(dev),
+                    w.as_ref(),
+                    Reduction::Mean,
+                    -100,
+                    0.0,
+                )
             }
             EdgeLabels::Value(v) => {
                 let y: Vec<f32> = eids.iter().map(|&i| v[i as usize]).collect();
-                let y = Tensor::from_slice(&y).view([eids.len() as i64, 1]).to_device(dev);
+                let y = Tensor::from_slice(&y)
+                    .view([eids.len() as i64, 1])
+                    .to_device(dev);
                 out.mse_loss(&y, Reduction::Mean)
             }
         }
@@ -822,7 +850,11 @@ impl Driver for EdgeDriver<'_> {
 
 /// The fanouts of `f` with the target edge type and its reverse set to 0
 /// (`remove_target_edge_type`).
-fn without_target(mut f: Vec<LayerFanout>, target: usize, reverse: Option<usize>) -> Vec<LayerFanout> {
+fn without_target(
+    mut f: Vec<LayerFanout>,
+    target: usize,
+    reverse: Option<usize>,
+) -> Vec<LayerFanout> {
     for layer in f.iter_mut() {
         layer[target] = 0;
         if let Some(r) = reverse {
@@ -832,7 +864,10 @@ fn without_target(mut f: Vec<LayerFanout>, target: usize, reverse: Option<usize>
     f
 }
 
-fn edge_driver<'a>(plan: &'a TrainConfig, opts: &'a RunOptions) -> Result<(EdgeDriver<'a>, super::model::ModelSpec)> {
+fn edge_driver<'a>(
+    plan: &'a TrainConfig,
+    opts: &'a RunOptions,
+) -> Result<(EdgeDriver<'a>, super::model::ModelSpec)> {
     let started = Instant::now();
     let ec = plan.edge.clone().expect("an edge task config");
     let section = plan.task.section();
@@ -861,7 +896,10 @@ fn edge_driver<'a>(plan: &'a TrainConfig, opts: &'a RunOptions) -> Result<(EdgeD
             Some(match plan.task {
                 Task::EdgeClassification => {
                     let c = plan.num_classes.unwrap_or(1) as i64;
-                    let l: Vec<i64> = v.iter().map(|x| if x.is_nan() { -1 } else { *x as i64 }).collect();
+                    let l: Vec<i64> = v
+                        .iter()
+                        .map(|x| if x.is_nan() { -1 } else { *x as i64 })
+                        .collect();
                     for s in edges.train.iter().chain(&edges.val).chain(&edges.test) {
                         for &e in &s.eids {
                             let y = l[e as usize];
@@ -990,8 +1028,14 @@ fn infer_edge_task(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> 
         let e = &g.etypes()[r];
         let cs = g.construction_ids(e.src)?;
         let cd = g.construction_ids(e.dst)?;
-        let src: Vec<i64> = infer_ids.iter().map(|&x| cs[ends.src[x as usize] as usize]).collect();
-        let dst: Vec<i64> = infer_ids.iter().map(|&x| cd[ends.dst[x as usize] as usize]).collect();
+        let src: Vec<i64> = infer_ids
+            .iter()
+            .map(|&x| cs[ends.src[x as usize] as usize])
+            .collect();
+        let dst: Vec<i64> = infer_ids
+            .iter()
+            .map(|&x| cd[ends.dst[x as usize] as usize])
+            .collect();
         super::output::save_edge_predictions(dir, &e.name, &pred, &src, &dst)?;
         summary.prediction_dir = Some(dir.clone());
     }

@@ -627,10 +627,7 @@ impl Model {
     }
 
     fn dec(&self, name: &str) -> Option<&Tensor> {
-        self.decoder
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, t)| t)
+        self.decoder.iter().find(|(n, _)| n == name).map(|(_, t)| t)
     }
 
     /// Node decoder logits (classification) or values (regression, shape (n, 1)).
@@ -753,10 +750,7 @@ fn decoder_params(spec: &ModelSpec, dec_in: i64) -> Vec<(String, Tensor)> {
                     v.push((n("decoder.combine_basis.bias"), linear(&[out], b)));
                 }
             } else {
-                v.push((
-                    n("decoder.decoder"),
-                    xavier(&[2 * dec_in, out], RELU_GAIN),
-                ));
+                v.push((n("decoder.decoder"), xavier(&[2 * dec_in, out], RELU_GAIN)));
                 if spec.decoder_bias {
                     v.push((n("decoder.bias"), Tensor::zeros([out], cpu)));
                 }

@@ -562,7 +562,7 @@ impl Optimizers {
         Optimizers { adam, sparse }
     }
 
-    fn to_device(&mut self, device: Device) {
+    fn move_to(&mut self, device: Device) {
         for s in self.sparse.iter_mut().flatten() {
             s.step = s.step.to_device(device);
             s.mem = s.mem.to_device(device);
@@ -671,7 +671,7 @@ pub(crate) fn new_model(
         );
     }
     model.to_device(opts.device);
-    optim.to_device(opts.device);
+    optim.move_to(opts.device);
     Ok((model, optim, start_epoch))
 }
 

@@ -468,8 +468,8 @@ fn drop_excluded(
 ) -> Picked {
     let mut w = 0usize;
     let mut start = 0usize;
-    for i in 1..offsets.len() {
-        let end = offsets[i] as usize;
+    for off in offsets.iter_mut().skip(1) {
+        let end = *off as usize;
         for p in start..end {
             if !excluded.contains(&eids[p]) {
                 src[w] = src[p];
@@ -478,7 +478,7 @@ fn drop_excluded(
             }
         }
         start = end;
-        offsets[i] = w as i64;
+        *off = w as i64;
     }
     src.truncate(w);
     eids.truncate(w);
