@@ -47,7 +47,7 @@ use super::metrics::{self, Metric};
 use super::model::{EmbTrace, Model};
 use super::run::{
     encode, eval_fanouts, first_metric, fit, full_graph_embeddings, ids_tensor, model_spec,
-    train_fanouts, Driver, Inputs, RunOptions, RunSummary,
+    train_fanouts, write_infer_metrics, Driver, Inputs, RunOptions, RunSummary,
 };
 use super::sampler::{self, LayerFanout, Stream};
 use crate::error::{Error, Result};
@@ -679,16 +679,7 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         save_all_embeddings(&driver.inputs, &h, dir)?;
         summary.embed_dir = Some(dir.clone());
     }
-    if let Some(p) = &opts.metrics_file {
-        let doc = serde_json::json!({
-            "task": "inference",
-            "metric": metric.name(),
-            "test": summary.test,
-            "details": driver.report(),
-        });
-        super::output::write_json(p, &doc)?;
-        summary.metrics_file = Some(p.clone());
-    }
+    write_infer_metrics(opts, &mut summary, ("details", driver.report()))?;
     Ok(summary)
 }
 
@@ -1039,15 +1030,10 @@ fn infer_edge_task(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> 
         super::output::save_edge_predictions(dir, &e.name, &pred, &src, &dst)?;
         summary.prediction_dir = Some(dir.clone());
     }
-    if let Some(p) = &opts.metrics_file {
-        let doc = serde_json::json!({
-            "task": "inference",
-            "metric": metric.name(),
-            "test": summary.test,
-            "inferred_edges": infer_ids.len(),
-        });
-        super::output::write_json(p, &doc)?;
-        summary.metrics_file = Some(p.clone());
-    }
+    write_infer_metrics(
+        opts,
+        &mut summary,
+        ("inferred_edges", infer_ids.len().into()),
+    )?;
     Ok(summary)
 }

@@ -792,15 +792,21 @@ pub(crate) fn train_fanouts(
     num_layers: usize,
     g: &TrainGraph,
 ) -> Result<Vec<LayerFanout>> {
+    let raw = plan.fanout.as_ref().map_or("", |f| f.raw.as_str());
+    layer_fanouts(raw, "gsf.gnn.fanout", num_layers, g)
+}
+
+/// A fanout string per GNN layer resolved on `g` (none for 0 layers); errors name `key`.
+fn layer_fanouts(
+    raw: &str,
+    key: &str,
+    num_layers: usize,
+    g: &TrainGraph,
+) -> Result<Vec<LayerFanout>> {
     if num_layers == 0 {
         return Ok(Vec::new());
     }
-    sampler::parse_fanout(
-        plan.fanout.as_ref().map_or("", |f| f.raw.as_str()),
-        num_layers,
-        g,
-    )
-    .map_err(|m| Error::config("gsf.gnn.fanout", m))
+    sampler::parse_fanout(raw, num_layers, g).map_err(|m| Error::config(key, m))
 }
 
 /// Trains per `plan` (and evaluates, checkpoints, saves embeddings).
@@ -1035,11 +1041,27 @@ pub(crate) fn eval_fanouts(
     num_layers: usize,
     g: &TrainGraph,
 ) -> Result<Vec<LayerFanout>> {
-    if num_layers == 0 {
-        return Ok(Vec::new());
-    }
-    sampler::parse_fanout(&plan.eval_fanout.raw, num_layers, g)
-        .map_err(|m| Error::config("gsf.gnn.eval_fanout", m))
+    layer_fanouts(&plan.eval_fanout.raw, "gsf.gnn.eval_fanout", num_layers, g)
+}
+
+/// Writes the `metrics.json` of an inference run (`--metrics-file`), with one extra field.
+pub(crate) fn write_infer_metrics(
+    opts: &RunOptions,
+    summary: &mut RunSummary,
+    extra: (&str, serde_json::Value),
+) -> Result<()> {
+    let Some(p) = &opts.metrics_file else {
+        return Ok(());
+    };
+    let mut doc = serde_json::json!({
+        "task": "inference",
+        "metric": summary.metric,
+        "test": summary.test,
+    });
+    doc[extra.0] = extra.1;
+    super::output::write_json(p, &doc)?;
+    summary.metrics_file = Some(p.clone());
+    Ok(())
 }
 
 /// Validation and test scores (logs GraphStorm's lines).
@@ -1171,16 +1193,11 @@ pub fn infer(plan: &TrainConfig, opts: &RunOptions) -> Result<RunSummary> {
         super::output::save_predictions(dir, &data, plan, &out, &infer_ids)?;
         summary.prediction_dir = Some(dir.clone());
     }
-    if let Some(p) = &opts.metrics_file {
-        let doc = serde_json::json!({
-            "task": "inference",
-            "metric": metric.name(),
-            "test": summary.test,
-            "inferred_nodes": infer_ids.len(),
-        });
-        super::output::write_json(p, &doc)?;
-        summary.metrics_file = Some(p.clone());
-    }
+    write_infer_metrics(
+        opts,
+        &mut summary,
+        ("inferred_nodes", infer_ids.len().into()),
+    )?;
     Ok(summary)
 }
 
