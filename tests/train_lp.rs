@@ -449,6 +449,7 @@ fn lp_config_errors_name_the_key() {
         e.contains("train_etype") && e.contains("paper,nope,paper"),
         "{e}"
     );
+    assert_eq!(e.matches("error:").count(), 1, "printed once: {e}");
     let o = lp_run(dir.path(), &["--lp-decoder-type", "distmult"]);
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);

@@ -205,7 +205,7 @@ pub fn run(a: TrainArgs, flavor: Flavor) -> i32 {
     match run_inner(a, flavor) {
         Ok(()) => 0,
         Err(msg) => {
-            log::error!("{msg}");
+            // once, on stderr, like every other subcommand (not also as a log line)
             eprintln!("error: {msg}");
             1
         }
@@ -267,7 +267,7 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
 
     keep_freed_memory();
     let threads = a.threads.threads.unwrap_or(0);
-    let draw = !a.log.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let draw = a.log.draw_progress();
     let session = super::args::start(a.log.level(), threads, draw)?;
     // The sampler's prefetch thread runs on rayon's global pool: give it the same size.
     let _ = rayon::ThreadPoolBuilder::new()
