@@ -84,8 +84,7 @@ fn graph_with_reverse(n: usize, e: usize, seed: u64) -> TrainGraph {
 }
 
 fn endpoints(g: &TrainGraph, r: usize) -> Endpoints {
-    let (src, dst) = g.edge_endpoints(r);
-    Endpoints { src, dst }
+    Endpoints::of(g, r)
 }
 
 fn batcher(
@@ -409,7 +408,27 @@ fn link_prediction_beats_popularity_and_saves_every_node_type() {
         .unwrap();
     ok(&o);
     let mi = metrics(&dir.path().join("infer.json"));
-    assert!(mi["test"].as_f64().unwrap() > 1.5 * pop, "{mi}");
+    let unfiltered = mi["test"].as_f64().unwrap();
+    assert!(unfiltered > 1.5 * pop, "{mi}");
+    // filtered ranking drops candidates that are true edges: ranks can only improve
+    let o = bin()
+        .args(["infer", "--cf", s(&lp_yaml()), "--part-config"])
+        .arg(planted(1))
+        .args([
+            "--exclusion",
+            "off",
+            "--lp-filtered",
+            "--restore-model-path",
+        ])
+        .arg(dir.path().join("model/epoch-2"))
+        .args(["--metrics-file", s(&dir.path().join("filtered.json"))])
+        .args(["--threads", "2"])
+        .output()
+        .unwrap();
+    ok(&o);
+    let mf = metrics(&dir.path().join("filtered.json"));
+    assert_eq!(mf["details"]["filtered"], true);
+    assert!(mf["test"].as_f64().unwrap() >= unfiltered, "{mf} vs {mi}");
 }
 
 #[test]

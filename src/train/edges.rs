@@ -42,6 +42,14 @@ pub struct Endpoints {
     pub dst: Vec<i64>,
 }
 
+impl Endpoints {
+    /// The endpoints of every edge of type `r` of `g` (also edges hidden from sampling).
+    pub fn of(g: &TrainGraph, r: usize) -> Endpoints {
+        let (src, dst) = g.edge_endpoints(r);
+        Endpoints { src, dst }
+    }
+}
+
 /// Resolves `names` (or every edge type when `None`) to edge type IDs of `g`; `key` names the
 /// YAML key in errors.
 pub fn resolve_etypes(

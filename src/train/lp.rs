@@ -105,8 +105,7 @@ fn load_edge_data(
     let lp = plan.task == Task::LinkPrediction;
     for &r in train_etypes.iter().chain(eval_etypes) {
         if endpoints[r].is_none() {
-            let (src, dst) = g.edge_endpoints(r);
-            endpoints[r] = Some(Endpoints { src, dst });
+            endpoints[r] = Some(Endpoints::of(g, r));
         }
     }
     let [tm, vm, sm] = &plan.mask_fields;
@@ -198,8 +197,7 @@ fn exclude_rules(
                 Some(std::slice::from_ref(rev_name)),
                 "gsf.link_prediction.reverse_edge_types_map",
             )?[0];
-            let (src, dst) = g.edge_endpoints(rev);
-            let back = Endpoints { src, dst };
+            let back = Endpoints::of(g, rev);
             let fwd = endpoints[r].as_ref().expect("endpoints of target edge types");
             let map = reverse_edge_ids(g, r, rev, fwd, &back)?;
             Ok(ExcludeRule {
@@ -228,18 +226,12 @@ fn hide_reverse_of_held_out(
         let Some(train) = g.edge_mask_ids(rule.etype, tm)? else {
             continue;
         };
-        let mut keep = vec![false; g.num_edges(*rev)];
-        for &e in &train {
-            keep[map[e as usize] as usize] = true;
-        }
-        log::info!(
-            "message passing over {} of {} edges of {} (the reverses of {}'s '{tm}' edges)",
-            train.len(),
-            keep.len(),
-            g.etypes()[*rev].colon_key(),
+        let reverses: Vec<i64> = train.iter().map(|&e| map[e as usize]).collect();
+        let what = format!(
+            "the reverses of {}'s '{tm}' edges",
             g.etypes()[rule.etype].colon_key()
         );
-        g.restrict_edges(*rev, |b| keep[b as usize]);
+        keep_only(g, *rev, &reverses, &what);
     }
     Ok(())
 }
@@ -258,8 +250,9 @@ struct LpDriver<'a> {
     known: Vec<Option<FxHashSet<(i64, i64)>>>,
 }
 
-/// Opens the graph for LP: endpoints first, then hides the non-train edges of every edge
-/// type with a train mask from message passing (unless inference with `no_validation`).
+/// Opens the graph for LP and hides the non-train edges of every edge type with a train mask
+/// from message passing (unless inference with `no_validation`); edge endpoints stay readable
+/// for every edge ([`TrainGraph::edge_endpoints`]).
 fn open_lp_graph(
     plan: &TrainConfig,
     opts: &RunOptions,
@@ -283,32 +276,32 @@ fn open_lp_graph(
              etype is 1, please use dot product\"); set lp_decoder_type: dot_product",
         ));
     }
-    Ok((
-        {
-            if !(opts.inference && plan.no_validation) {
-                let tm = plan.mask_fields[0].clone();
-                for r in 0..g.etypes().len() {
-                    if let Some(ids) = g.edge_mask_ids(r, &tm)? {
-                        let n = g.num_edges(r);
-                        let mut keep = vec![false; n];
-                        for &e in &ids {
-                            keep[e as usize] = true;
-                        }
-                        log::info!(
-                            "message passing over {} of {} edges of {} ('{tm}')",
-                            ids.len(),
-                            n,
-                            g.etypes()[r].colon_key()
-                        );
-                        g.restrict_edges(r, |e| keep[e as usize]);
-                    }
-                }
+    if !(opts.inference && plan.no_validation) {
+        let tm = &plan.mask_fields[0];
+        for r in 0..g.etypes().len() {
+            if let Some(ids) = g.edge_mask_ids(r, tm)? {
+                let what = format!("'{tm}'");
+                keep_only(&mut g, r, &ids, &what);
             }
-            g
-        },
-        train_etypes,
-        eval_etypes,
-    ))
+        }
+    }
+    Ok((g, train_etypes, eval_etypes))
+}
+
+/// Narrows message passing over edge type `r` to the edges `ids` (`what` names them in the
+/// log line).
+fn keep_only(g: &mut TrainGraph, r: usize, ids: &[i64], what: &str) {
+    let n = g.num_edges(r);
+    let mut keep = vec![false; n];
+    for &e in ids {
+        keep[e as usize] = true;
+    }
+    log::info!(
+        "message passing over {} of {n} edges of {} ({what})",
+        ids.len(),
+        g.etypes()[r].colon_key()
+    );
+    g.restrict_edges(r, |e| keep[e as usize]);
 }
 
 impl LpDriver<'_> {
@@ -548,7 +541,7 @@ fn lp_driver<'a>(
 ) -> Result<(LpDriver<'a>, super::model::ModelSpec)> {
     let started = Instant::now();
     let lp = plan.lp.clone().expect("an LP config");
-    let (g, train_etypes, eval_etypes) = open_lp_graph(plan, opts)?;
+    let (mut g, train_etypes, eval_etypes) = open_lp_graph(plan, opts)?;
     let edges = load_edge_data(plan, &g, &train_etypes, &eval_etypes, opts.inference)?;
     let exclusion = if plan.exclude_training_targets {
         opts.exclusion
@@ -562,16 +555,25 @@ fn lp_driver<'a>(
         &edges.endpoints,
         exclusion.is_some(),
     )?;
-    let mut g = g;
     if exclusion.is_some() && !(opts.inference && plan.no_validation) {
         hide_reverse_of_held_out(plan, &mut g, &rules)?;
     }
-    let known = (0..g.etypes().len())
-        .map(|r| {
-            (filtered && eval_etypes.contains(&r)).then(|| {
-                let (s, d) = g.edge_endpoints(r);
-                s.into_iter().zip(d).collect::<FxHashSet<(i64, i64)>>()
-            })
+    // the endpoints of every eval edge type are loaded already
+    let known = edges
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(r, ends)| {
+            let ends = ends
+                .as_ref()
+                .filter(|_| filtered && eval_etypes.contains(&r))?;
+            Some(
+                ends.src
+                    .iter()
+                    .copied()
+                    .zip(ends.dst.iter().copied())
+                    .collect::<FxHashSet<(i64, i64)>>(),
+            )
         })
         .collect();
     let g = Arc::new(g);
