@@ -126,6 +126,8 @@ fn bench_noop(c: &mut Criterion) {
         validate: true,
         dst_ids: None,
         store: None,
+        lm: Default::default(),
+        progress: None,
     };
     let mut g = c.benchmark_group("features");
     g.throughput(Throughput::Elements(NODES as u64));

@@ -97,6 +97,10 @@ pub struct ConstructArgs {
     pub seed: SeedArg,
     #[command(flatten)]
     pub threads: ThreadsArg,
+    /// Where `bert_hf` runs its model: `auto` uses a GPU when a CUDA libtorch is found
+    /// (`GRAPHPREP_TORCH_LIB` or `LD_LIBRARY_PATH`), else the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: super::train::DeviceArg,
 }
 
 /// GraphStorm's graph-name rule: drop leading digits, map '-' to '_', the rest must be a
@@ -173,6 +177,7 @@ fn options(a: ConstructArgs) -> ConstructOptions {
         memory: a.memory.budget(),
         seed: a.seed.seed,
         sample_rows: None,
+        device: a.device.into(),
     }
 }
 

@@ -20,6 +20,17 @@ pub enum DeviceArg {
     Cuda,
 }
 
+impl From<DeviceArg> for crate::train::device::DevicePref {
+    fn from(d: DeviceArg) -> Self {
+        use crate::train::device::DevicePref;
+        match d {
+            DeviceArg::Auto => DevicePref::Auto,
+            DeviceArg::Cpu => DevicePref::Cpu,
+            DeviceArg::Cuda => DevicePref::Cuda,
+        }
+    }
+}
+
 /// Flags of `graphprep train` / `infer` / `gs_node_classification` / `gs_node_regression`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -212,40 +223,6 @@ pub fn run(a: TrainArgs, flavor: Flavor) -> i32 {
     }
 }
 
-/// Loads libtorch's CUDA backend (`libtorch_cuda.so`) into the process, so `tch` sees the GPU:
-/// the binary links only the CPU library. Searched: `$GRAPHPREP_TORCH_LIB`, then the dynamic
-/// loader's path (`LD_LIBRARY_PATH`, e.g. a Python env's `site-packages/torch/lib`).
-#[cfg(feature = "train")]
-fn load_cuda() -> Result<(), String> {
-    use std::ffi::CString;
-    let mut candidates = Vec::new();
-    if let Some(dir) = std::env::var_os("GRAPHPREP_TORCH_LIB") {
-        candidates.push(std::path::Path::new(&dir).join("libtorch_cuda.so"));
-    }
-    candidates.push(PathBuf::from("libtorch_cuda.so"));
-    let mut last = String::new();
-    for c in candidates {
-        let Ok(name) = CString::new(c.to_string_lossy().as_bytes()) else {
-            continue;
-        };
-        // SAFETY: dlopen with a valid NUL-terminated path; the library stays loaded for the
-        // process's lifetime (the handle is intentionally never closed).
-        let h = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
-        if !h.is_null() {
-            return Ok(());
-        }
-        // SAFETY: dlerror returns a thread-local C string or null.
-        let err = unsafe { libc::dlerror() };
-        if !err.is_null() {
-            // SAFETY: non-null dlerror result is a valid C string until the next dl* call.
-            last = unsafe { std::ffi::CStr::from_ptr(err) }
-                .to_string_lossy()
-                .into_owned();
-        }
-    }
-    Err(last)
-}
-
 /// Training allocates and frees the same large tensors every batch (gradients of whole
 /// src-node sets); glibc would return them to the kernel and page-fault them back in zeroed.
 /// Keep them in the heap instead (mmap threshold and trim threshold at 1 GiB).
@@ -338,27 +315,7 @@ fn run_inner(a: TrainArgs, flavor: Flavor) -> Result<(), String> {
             part_config.display()
         ));
     }
-    let device = match a.device {
-        DeviceArg::Cpu => tch::Device::Cpu,
-        DeviceArg::Cuda | DeviceArg::Auto => {
-            let loaded = load_cuda();
-            if tch::Cuda::is_available() {
-                log::info!(
-                    "using CUDA device 0 ({} GPUs visible)",
-                    tch::Cuda::device_count()
-                );
-                tch::Device::Cuda(0)
-            } else if a.device == DeviceArg::Cuda {
-                return Err(format!(
-                    "--device cuda: no usable GPU ({}). Put the directory of a CUDA libtorch {} (e.g. <venv>/lib/python3.x/site-packages/torch/lib of torch==2.11.0) in GRAPHPREP_TORCH_LIB or LD_LIBRARY_PATH",
-                    loaded.err().unwrap_or_else(|| "libtorch_cuda.so loaded, but torch sees no GPU".into()),
-                    "2.11.0"
-                ));
-            } else {
-                tch::Device::Cpu
-            }
-        }
-    };
+    let device = crate::train::device::resolve(a.device.into())?;
     let torch_threads = a
         .num_omp_threads
         .or(a.threads.threads)

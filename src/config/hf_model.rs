@@ -18,6 +18,12 @@
 //! `tokenizer_config.json` gives `pad_token`, `padding_side` and `truncation_side` (what
 //! `AutoTokenizer` reads). Both are optional.
 //!
+//! `bert_hf` ([`resolve_model`]) resolves `bert_model` the same way, then needs the model
+//! next to the tokenizer: `config.json` (a BERT-family `model_type`: `bert`, `roberta`,
+//! `xlm-roberta`; other architectures are refused by name) and the weights,
+//! `model.safetensors`, else `pytorch_model.bin`, or the shards of a
+//! `model.safetensors.index.json` / `pytorch_model.bin.index.json`.
+//!
 //! Errors name the JSON path of `bert_model`, say where graphprep looked, and how to produce
 //! the files on a machine with network access.
 
@@ -26,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::files::{locate, Bases};
-use super::plan::HfTokenizer;
+use super::plan::{HfModel, HfTokenizer, LmConfig};
 use super::LoadOptions;
 use crate::error::{Error, Result};
 
@@ -156,6 +162,208 @@ pub(crate) fn resolve_tokenizer(
         pad_left: left("padding_side")?,
         truncate_left: left("truncation_side")?,
     })
+}
+
+/// How to make a model folder offline (appended to `bert_hf` "not found" errors).
+fn how_to_fix_model(bert_model: &str) -> String {
+    format!(
+        "graphprep does not download models. On a machine with network access run\n  python -c \
+         \"from transformers import AutoTokenizer, AutoModel; \
+         AutoTokenizer.from_pretrained('{bert_model}').save_pretrained('lm'); \
+         AutoModel.from_pretrained('{bert_model}').save_pretrained('lm')\"\nthen copy the \
+         folder `lm` here and set bert_model to its path"
+    )
+}
+
+/// Resolves `bert_hf`'s `bert_model` (at JSON path `path`) into a local tokenizer, model
+/// config and weights. See the module docs.
+pub(crate) fn resolve_model(
+    bert_model: &str,
+    path: &str,
+    bases: Bases<'_>,
+    opts: &LoadOptions,
+) -> Result<HfModel> {
+    let tokenizer = resolve_tokenizer(bert_model, path, bases, opts)?;
+    let dir = tokenizer
+        .tokenizer_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let config_file = dir.join("config.json");
+    let Some(conf) = read_json(&config_file, path)? else {
+        return Err(Error::config(
+            path,
+            format!(
+                "bert_hf needs the model's config.json next to {}; {}",
+                tokenizer.tokenizer_file.display(),
+                how_to_fix_model(bert_model)
+            ),
+        ));
+    };
+    let config = lm_config(&conf, &config_file, path)?;
+    let weights = weight_files(&dir, path).map_err(|msg| {
+        Error::config(
+            path,
+            format!(
+                "{msg} in {}; {}",
+                dir.display(),
+                how_to_fix_model(bert_model)
+            ),
+        )
+    })?;
+    Ok(HfModel {
+        tokenizer,
+        config,
+        config_file,
+        weights,
+    })
+}
+
+/// [`resolve_model`] of a model folder given by its path (tests).
+#[cfg(all(test, feature = "train"))]
+pub(crate) fn model_in(dir: &Path) -> Result<HfModel> {
+    let bases = Bases {
+        config_dir: dir,
+        cwd: dir,
+    };
+    let name = dir.to_string_lossy();
+    resolve_model(&name, "bert_model", bases, &LoadOptions::new(dir))
+}
+
+/// The BERT-family architecture of a `config.json`.
+fn lm_config(c: &Value, file: &Path, path: &str) -> Result<LmConfig> {
+    let bad = |msg: String| Error::config(path, format!("{}: {msg}", file.display()));
+    let model_type = c
+        .get("model_type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let roberta = match model_type.as_str() {
+        "bert" => false,
+        "roberta" | "xlm-roberta" => true,
+        other => {
+            let what = if other.is_empty() {
+                "no model_type".to_string()
+            } else {
+                format!("model_type {other:?}")
+            };
+            return Err(bad(format!(
+                "{what}; bert_hf runs BERT-family encoders (model_type \"bert\", \"roberta\" \
+                 or \"xlm-roberta\"). For another architecture, precompute the embeddings and \
+                 feed them as a vector column (a Parquet list column) with no transform"
+            )));
+        }
+    };
+    let int = |k: &str, default: usize| -> Result<usize> {
+        match c.get(k) {
+            None | Some(Value::Null) => Ok(default),
+            Some(v) => v
+                .as_u64()
+                .map(|v| v as usize)
+                .ok_or_else(|| bad(format!("`{k}` must be a non-negative integer, found {v}"))),
+        }
+    };
+    if let Some(p) = c.get("position_embedding_type").and_then(Value::as_str) {
+        if p != "absolute" {
+            return Err(bad(format!(
+                "position_embedding_type {p:?} is not supported (only \"absolute\")"
+            )));
+        }
+    }
+    let hidden_act = c
+        .get("hidden_act")
+        .and_then(Value::as_str)
+        .unwrap_or("gelu")
+        .to_string();
+    if ![
+        "gelu",
+        "gelu_new",
+        "gelu_pytorch_tanh",
+        "relu",
+        "silu",
+        "swish",
+    ]
+    .contains(&hidden_act.as_str())
+    {
+        return Err(bad(format!(
+            "hidden_act {hidden_act:?} is not supported (gelu, gelu_new, gelu_pytorch_tanh, \
+             relu, silu)"
+        )));
+    }
+    let layer_norm_eps = match c.get("layer_norm_eps") {
+        None | Some(Value::Null) => 1e-12,
+        Some(v) => v
+            .as_f64()
+            .ok_or_else(|| bad(format!("`layer_norm_eps` must be a number, found {v}")))?,
+    };
+    let conf = LmConfig {
+        vocab_size: int("vocab_size", if roberta { 50265 } else { 30522 })?,
+        hidden_size: int("hidden_size", 768)?,
+        num_hidden_layers: int("num_hidden_layers", 12)?,
+        num_attention_heads: int("num_attention_heads", 12)?,
+        intermediate_size: int("intermediate_size", 3072)?,
+        hidden_act,
+        layer_norm_eps,
+        max_position_embeddings: int("max_position_embeddings", 512)?,
+        type_vocab_size: int("type_vocab_size", 2)?,
+        pad_token_id: int("pad_token_id", usize::from(roberta))?,
+        model_type,
+    };
+    if conf.hidden_size == 0
+        || conf.num_attention_heads == 0
+        || !conf.hidden_size.is_multiple_of(conf.num_attention_heads)
+    {
+        return Err(bad(format!(
+            "hidden_size {} is not a multiple of num_attention_heads {}",
+            conf.hidden_size, conf.num_attention_heads
+        )));
+    }
+    Ok(conf)
+}
+
+/// The weight files of a model folder (see the module docs); `Err` says what is missing.
+fn weight_files(dir: &Path, path: &str) -> std::result::Result<Vec<PathBuf>, String> {
+    for single in ["model.safetensors", "pytorch_model.bin"] {
+        let f = dir.join(single);
+        if f.is_file() {
+            return Ok(vec![f]);
+        }
+    }
+    for index in [
+        "model.safetensors.index.json",
+        "pytorch_model.bin.index.json",
+    ] {
+        let f = dir.join(index);
+        let Some(v) = read_json(&f, path).map_err(|e| e.to_string())? else {
+            continue;
+        };
+        let mut shards: Vec<PathBuf> = v
+            .get("weight_map")
+            .and_then(Value::as_object)
+            .ok_or_else(|| format!("{} has no weight_map object", f.display()))?
+            .values()
+            .filter_map(Value::as_str)
+            .map(|s| dir.join(s))
+            .collect();
+        shards.sort();
+        shards.dedup();
+        if let Some(m) = shards.iter().find(|s| !s.is_file()) {
+            return Err(format!(
+                "{} lists {} but that file is missing",
+                f.display(),
+                m.display()
+            ));
+        }
+        return Ok(shards);
+    }
+    let also = if dir.join("tf_model.h5").is_file() || dir.join("flax_model.msgpack").is_file() {
+        " (only TensorFlow/Flax weights are there: save the model with PyTorch)"
+    } else {
+        ""
+    };
+    Err(format!(
+        "no model weights (model.safetensors, pytorch_model.bin or their .index.json){also}"
+    ))
 }
 
 /// `tokenizer.json` of a hub model name in the local cache.

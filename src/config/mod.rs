@@ -20,6 +20,8 @@ pub mod validate;
 
 mod files;
 mod hf_model;
+#[cfg(all(test, feature = "train"))]
+pub(crate) use hf_model::model_in;
 
 use std::path::{Path, PathBuf};
 

@@ -59,6 +59,8 @@ pub enum Transform {
         bert_model: String,
         max_seq_length: usize,
         infer_batch_size: usize,
+        /// The local tokenizer, model config and weights `bert_model` resolved to.
+        model: HfModel,
     },
     HardNegative {
         separator: Option<String>,
@@ -84,6 +86,56 @@ pub struct HfTokenizer {
     pub pad_left: bool,
     /// `truncation_side: "left"` in `tokenizer_config.json` (default right).
     pub truncate_left: bool,
+}
+
+/// A Hugging Face BERT-family encoder on this machine (`bert_hf`'s resolved `bert_model`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HfModel {
+    /// Its tokenizer (the same files `tokenize_hf` would use).
+    pub tokenizer: HfTokenizer,
+    /// The architecture from `config.json`.
+    pub config: LmConfig,
+    /// `config.json`.
+    pub config_file: PathBuf,
+    /// The weight files: one `model.safetensors` / `pytorch_model.bin`, or the shards an
+    /// `*.index.json` lists, in name order.
+    pub weights: Vec<PathBuf>,
+}
+
+/// The BERT-family hyper-parameters of a model's `config.json` (the keys `transformers`'
+/// `BertConfig` / `RobertaConfig` read, with their defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LmConfig {
+    /// `model_type`: `bert`, `roberta` or `xlm-roberta`.
+    pub model_type: String,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    /// `hidden_act`: `gelu` (erf), `gelu_new` / `gelu_pytorch_tanh` (tanh), `relu`, `silu`.
+    pub hidden_act: String,
+    pub layer_norm_eps: f64,
+    pub max_position_embeddings: usize,
+    pub type_vocab_size: usize,
+    pub pad_token_id: usize,
+}
+
+impl LmConfig {
+    /// RoBERTa-style position IDs: counted from `pad_token_id + 1` over non-pad tokens.
+    pub fn roberta_positions(&self) -> bool {
+        self.model_type != "bert"
+    }
+
+    /// The longest `max_seq_length` the position table allows.
+    pub fn max_seq_length(&self) -> usize {
+        if self.roberta_positions() {
+            self.max_position_embeddings
+                .saturating_sub(self.pad_token_id + 1)
+        } else {
+            self.max_position_embeddings
+        }
+    }
 }
 
 impl Transform {

@@ -878,15 +878,117 @@ fn tokenize_unreadable_tokenizer_json() {
     );
 }
 
+#[cfg(feature = "train")]
+/// A bert_hf feature on model folder `bert_model` (relative to `dir`).
+fn bert_plan(dir: &Path, bert_model: &str, extra: Value) -> Result<Plan> {
+    let mut c = base();
+    let mut f = json!({"feature_col": "t", "feature_name": "emb",
+        "transform": {"name": "bert_hf", "bert_model": bert_model, "max_seq_length": 16}});
+    for (k, v) in extra.as_object().unwrap() {
+        if k == "max_seq_length" {
+            f["transform"][k] = v.clone();
+        } else {
+            f[k] = v.clone();
+        }
+    }
+    feature(f)(&mut c);
+    load_in(dir, &c, &LoadOptions::new(dir))
+}
+
+#[cfg(feature = "train")]
+/// `tests/fixtures/tiny-bert` copied into `dir/name` without the files in `drop`.
+fn tiny_model_copy(dir: &Path, name: &str, drop: &[&str]) {
+    let src = crate_root().join("tests/fixtures/tiny-bert");
+    let dst = dir.join(name);
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        let n = e.file_name().to_string_lossy().to_string();
+        if !drop.contains(&n.as_str()) {
+            std::fs::copy(e.path(), dst.join(&n)).unwrap();
+        }
+    }
+}
+
 #[test]
-fn bert_hf_is_not_supported() {
+#[cfg(feature = "train")]
+fn bert_hf_resolves_the_model_folder() {
+    let d = fixture();
+    tiny_model_copy(d.path(), "lm", &[]);
+    let p = bert_plan(d.path(), "lm", json!({})).unwrap();
+    let Transform::BertHf {
+        model,
+        infer_batch_size,
+        max_seq_length,
+        ..
+    } = &p.nodes[0].features[0].transform
+    else {
+        panic!("not bert_hf");
+    };
+    assert_eq!((*infer_batch_size, *max_seq_length), (1024, 16));
+    assert_eq!(model.weights, vec![d.path().join("lm/model.safetensors")]);
+    let c = &model.config;
+    assert_eq!(
+        (
+            c.hidden_size,
+            c.num_hidden_layers,
+            c.num_attention_heads,
+            c.vocab_size
+        ),
+        (48, 2, 4, 32)
+    );
+    assert!(!c.roberta_positions());
+    assert_eq!(c.max_seq_length(), 64);
+}
+
+#[test]
+#[cfg(feature = "train")]
+fn bert_hf_model_errors_name_the_key_and_the_fix() {
+    let d = fixture();
+    let at = "nodes[0].features[0].transform.bert_model";
     assert_err(
-        err_with(feature(
-            json!({"feature_col": "t", "transform": {"name": "bert_hf",
-            "bert_model": "m", "max_seq_length": 8}}),
-        )),
-        "nodes[0].features[0].transform.name",
-        "\"bert_hf\" transform is not supported yet",
+        config_err(bert_plan(d.path(), "nowhere/m", json!({}))),
+        at,
+        "does not download",
+    );
+    tiny_model_copy(d.path(), "noconf", &["config.json"]);
+    assert_err(
+        config_err(bert_plan(d.path(), "noconf", json!({}))),
+        at,
+        "needs the model's config.json",
+    );
+    tiny_model_copy(d.path(), "noweights", &["model.safetensors"]);
+    assert_err(
+        config_err(bert_plan(d.path(), "noweights", json!({}))),
+        at,
+        "no model weights",
+    );
+    tiny_model_copy(d.path(), "gpt", &[]);
+    std::fs::write(
+        d.path().join("gpt/config.json"),
+        r#"{"model_type": "gpt2", "n_embd": 48}"#,
+    )
+    .unwrap();
+    assert_err(
+        config_err(bert_plan(d.path(), "gpt", json!({}))),
+        at,
+        "model_type \"gpt2\"; bert_hf runs BERT-family encoders",
+    );
+    tiny_model_copy(d.path(), "lm", &[]);
+    assert_err(
+        config_err(bert_plan(d.path(), "lm", json!({"max_seq_length": 65}))),
+        "nodes[0].features[0].transform.max_seq_length",
+        "use at most 64",
+    );
+    assert_err(
+        config_err(bert_plan(d.path(), "lm", json!({"max_seq_length": 1}))),
+        "nodes[0].features[0].transform.max_seq_length",
+        "smaller than the 2 special tokens",
+    );
+    assert_err(
+        config_err(bert_plan(d.path(), "lm", json!({"out_dtype": "int8"}))),
+        "nodes[0].features[0].out_dtype",
+        "use float16, float32 or float64",
     );
 }
 

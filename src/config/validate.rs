@@ -450,10 +450,11 @@ fn unknown_transform_msg(name: &str) -> String {
 /// `None` for the supported ones.
 fn unsupported_alternative(t: &Transform) -> Option<&'static str> {
     match t {
+        #[cfg(not(feature = "train"))]
         Transform::BertHf { .. } => Some(
-            "precompute the embeddings (e.g. with GraphStorm or HuggingFace) and feed them as a \
-             vector column (a Parquet list column) with no transform, or use tokenize_hf to \
-             give the model's tokens to training",
+            "it runs the model on libtorch, and this graphprep was built without the `train` \
+             feature: build with default features, or precompute the embeddings and feed them \
+             as a vector column (a Parquet list column) with no transform",
         ),
         Transform::Tabular { .. } => Some(
             "use the table's columns as numeric features instead (`feature_col` listing them, \
@@ -661,6 +662,18 @@ fn resolve_feature(
             format!("the \"{tname}\" transform is not supported yet by graphprep; {alternative}"),
         ));
     }
+    if let (Transform::BertHf { .. }, Some(d)) = (&transform, out_dtype) {
+        if !matches!(d, DType::F16 | DType::F32 | DType::F64) {
+            return Err(Error::config(
+                format!("{fp}.out_dtype"),
+                format!(
+                    "bert_hf produces float embeddings; out_dtype {} would truncate them to \
+                     integers: use float16, float32 or float64",
+                    d.name()
+                ),
+            ));
+        }
+    }
     if matches!(transform, Transform::Categorical { .. }) && out_dtype.is_some() {
         log::warn!("{fp}.out_dtype: to_categorical always produces int8; out_dtype is ignored");
     }
@@ -856,10 +869,7 @@ fn build_transform(
                 .as_ref()
                 .ok_or_else(|| missing("max_seq_length", "an integer"))?;
             let max_seq_length = as_usize(msl, &opt("max_seq_length"), "max_seq_length", 1)?;
-            if tname == "tokenize_hf" {
-                let tokenizer =
-                    hf_model::resolve_tokenizer(&bert_model, &opt("bert_model"), bases, opts)?;
-                let added = tokenizer.special_tokens;
+            let special_tokens = |added: usize| {
                 if max_seq_length < added {
                     return Err(Error::config(
                         opt("max_seq_length"),
@@ -869,6 +879,12 @@ fn build_transform(
                         ),
                     ));
                 }
+                Ok(())
+            };
+            if tname == "tokenize_hf" {
+                let tokenizer =
+                    hf_model::resolve_tokenizer(&bert_model, &opt("bert_model"), bases, opts)?;
+                special_tokens(tokenizer.special_tokens)?;
                 Transform::TokenizeHf {
                     bert_model,
                     max_seq_length,
@@ -879,10 +895,26 @@ fn build_transform(
                     None => 1024,
                     Some(v) => as_usize(v, &opt("infer_batch_size"), "infer_batch_size", 1)?,
                 };
+                let model = hf_model::resolve_model(&bert_model, &opt("bert_model"), bases, opts)?;
+                special_tokens(model.tokenizer.special_tokens)?;
+                let most = model.config.max_seq_length();
+                if max_seq_length > most {
+                    return Err(Error::config(
+                        opt("max_seq_length"),
+                        format!(
+                            "max_seq_length {max_seq_length} is longer than the model's position \
+                             table allows ({most}, from max_position_embeddings {} in {}); use at \
+                             most {most}",
+                            model.config.max_position_embeddings,
+                            model.config_file.display()
+                        ),
+                    ));
+                }
                 Transform::BertHf {
                     bert_model,
                     max_seq_length,
                     infer_batch_size,
+                    model,
                 }
             }
         }

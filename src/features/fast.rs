@@ -155,6 +155,8 @@ mod tests {
             validate: true,
             dst_ids: None,
             store: None,
+            lm: Default::default(),
+            progress: None,
         };
         let cols: Vec<ArrayRef> = vec![
             vectors((0..60).map(|i| i as f32 * 0.25 - 3.0).collect(), 3),
@@ -207,6 +209,8 @@ mod tests {
                 validate: true,
                 dst_ids: None,
                 store: None,
+                lm: Default::default(),
+                progress: None,
             },
         )
         .unwrap();
@@ -242,6 +246,8 @@ mod tests {
                 validate: true,
                 dst_ids: None,
                 store: None,
+                lm: Default::default(),
+                progress: None,
             },
         )
         .unwrap_err()
@@ -254,6 +260,8 @@ mod tests {
                 validate: false,
                 dst_ids: None,
                 store: None,
+                lm: Default::default(),
+                progress: None,
             },
         );
         assert!(ok.is_ok());

@@ -21,7 +21,8 @@
 //! | `to_categorical` | `categorical` | int8 `(N, len(mapping))` |
 //! | `edge_dst_hard_negative` | `hard_negative` | int64 `(N, max_k)`, `-1` padded |
 //! | `tokenize_hf` | `tokenize` | `input_ids` int64, `attention_mask`/`token_type_ids` int8, `(N, max_seq_length)` |
-//! | `bert_hf`, `tabular` | — | rejected when the plan is built ("not supported yet") |
+//! | `bert_hf` | `bert` (libtorch: the `train` feature) | `out_dtype` (float32), `(N, hidden_size · columns)` |
+//! | `tabular` | — | rejected when the plan is built ("not supported yet") |
 //!
 //! Deliberate deviations from GraphStorm (all documented in the submodules): ties in
 //! `rank_gauss` are ranked by row position (numpy: arbitrary), one row gives zeros (numpy:
@@ -48,6 +49,8 @@ mod fast;
 mod hard_negative;
 mod numeric;
 pub(crate) use numeric::f16_from_f64;
+#[cfg(feature = "train")]
+mod bert;
 mod rank_gauss;
 mod tokenize;
 
@@ -74,6 +77,20 @@ pub struct FeatureCtx<'a> {
     pub dst_ids: Option<&'a dyn RawIdLookup>,
     /// Where output arrays are allocated (memory or spill files); `None`: always memory.
     pub store: Option<&'a Store>,
+    /// How `bert_hf` runs its model.
+    pub lm: LmOptions,
+    /// The feature's progress bar, for transforms that report rows as they go (`bert_hf`).
+    pub progress: Option<&'a crate::progress::Stage<'a>>,
+}
+
+/// How `bert_hf` runs its model.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LmOptions {
+    /// `--device`.
+    pub device: crate::train::device::DevicePref,
+    /// `validate`'s dry run: tokenize and load the model, but write zeros instead of running
+    /// it (the shapes and dtypes are those of the real run).
+    pub dry_run: bool,
 }
 
 impl FeatureCtx<'_> {
@@ -283,12 +300,28 @@ pub fn compute_feature(
             let out = tokenize::compute(spec, files, &rows, tokenizer, *max_seq_length, ctx)?;
             return finish(spec, out.tensors, learned, out.feature_dim);
         }
-        Transform::BertHf { .. } | Transform::Tabular { .. } => {
-            unreachable!(
-                "{} is rejected when the plan is built",
-                spec.transform.name()
-            )
+        #[cfg(feature = "train")]
+        Transform::BertHf {
+            max_seq_length,
+            infer_batch_size,
+            model,
+            ..
+        } => {
+            let opts = bert::Options {
+                max_len: *max_seq_length,
+                batch_rows: *infer_batch_size,
+                dtype,
+            };
+            let (tensor, dim) = bert::compute(spec, files, &rows, model, &opts, ctx)?;
+            let tensors = vec![NamedTensor {
+                name: spec.name.clone(),
+                tensor,
+            }];
+            return finish(spec, tensors, learned, dim);
         }
+        #[cfg(not(feature = "train"))]
+        Transform::BertHf { .. } => unreachable!("bert_hf is rejected when the plan is built"),
+        Transform::Tabular { .. } => unreachable!("tabular is rejected when the plan is built"),
     };
     let feature_dim = tensor.shape[1..].to_vec();
     let tensors = vec![NamedTensor {
@@ -340,6 +373,7 @@ fn check_inputs(spec: &FeatureSpec, files: &[FileColumns<'_>]) -> Result<()> {
         Transform::Categorical { .. }
             | Transform::HardNegative { .. }
             | Transform::TokenizeHf { .. }
+            | Transform::BertHf { .. }
     );
     for (c, column) in spec.columns.iter().enumerate() {
         if numeric

@@ -54,6 +54,8 @@ pub(super) fn run(spec: &FeatureSpec, files: Vec<Vec<ArrayRef>>) -> Result<Featu
             validate: true,
             dst_ids: None,
             store: None,
+            lm: Default::default(),
+            progress: None,
         },
     )
 }
@@ -204,6 +206,8 @@ fn noop_rejects_nan_inf_and_missing_naming_file_row_column() {
             validate: false,
             dst_ids: None,
             store: None,
+            lm: Default::default(),
+            progress: None,
         },
     )
     .unwrap();
@@ -753,6 +757,8 @@ fn run_ctx(
             validate: true,
             dst_ids: Some(ids),
             store: None,
+            lm: Default::default(),
+            progress: None,
         },
     )
 }

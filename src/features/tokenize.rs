@@ -277,6 +277,8 @@ mod tests {
             validate: true,
             dst_ids: None,
             store: None,
+            lm: Default::default(),
+            progress: None,
         };
         compute_feature(spec, &files, &ctx)
     }

@@ -259,7 +259,16 @@ pub(super) fn block_data(
     let mut stats = LabelStats::new();
     let rows = d.rows();
     for (k, spec) in b.features.iter().enumerate() {
-        let stage = progress.stage(&format!("feature {}", spec.name), None, "rows");
+        // bert_hf takes long enough for a bar with a total; the others show a spinner.
+        let lm = matches!(
+            spec.transform,
+            crate::config::plan::Transform::BertHf { .. }
+        );
+        let stage = progress.stage(
+            &format!("feature {}", spec.name),
+            lm.then_some(rows as u64),
+            "rows",
+        );
         let files: Vec<FileColumns<'_>> = d
             .tables
             .iter()
@@ -273,7 +282,11 @@ pub(super) fn block_data(
                     .collect(),
             })
             .collect();
-        let fo = features::compute_feature(spec, &files, ctx)?;
+        let ctx = FeatureCtx {
+            progress: lm.then_some(&stage),
+            ..*ctx
+        };
+        let fo = features::compute_feature(spec, &files, &ctx)?;
         stage.finish(rows as u64);
         runtime.set_feature(b.kind, b.index, k, fo.learned, &fo.feature_dim);
         out.extend(fo.tensors);
@@ -364,6 +377,11 @@ pub(super) fn node_blocks(
         validate: opts.validate_features,
         dst_ids: None,
         store: Some(store),
+        lm: features::LmOptions {
+            device: opts.device,
+            dry_run: opts.sample_rows.is_some(),
+        },
+        progress: None,
     };
     for b in &plan.nodes {
         let id_cols = node_id_cols(b);

@@ -359,6 +359,11 @@ pub(super) fn edge_blocks(
                 .get(&e.relation[2])
                 .map(|m| m as &dyn idmap::RawIdLookup),
             store: Some(store),
+            lm: crate::features::LmOptions {
+                device: opts.device,
+                dry_run: opts.sample_rows.is_some(),
+            },
+            progress: None,
         };
         let block = Block {
             kind: BlockKind::Edge,

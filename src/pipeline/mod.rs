@@ -80,6 +80,8 @@ pub struct ConstructOptions {
     /// beyond the sample), nor is a data-only node block whose row count differs from the
     /// sampled ID block's. `None` for `construct`.
     pub sample_rows: Option<usize>,
+    /// `--device`: where `bert_hf` runs its model.
+    pub device: crate::train::device::DevicePref,
 }
 
 impl ConstructOptions {

@@ -4,6 +4,7 @@
 //! ([`sampler`]). The libtorch parts (model, optimizers, the loop) need the `train` feature.
 
 pub mod config;
+pub mod device;
 pub mod edges;
 pub mod graph;
 pub mod metrics;

@@ -318,6 +318,32 @@ impl<T: Element> OutBuf<T> {
         }
     }
 
+    /// Writes `data` at element offset `at` (a producer that finishes rows in order, one
+    /// window at a time, instead of [`OutBuf::fill_blocks`]'s parallel blocks).
+    pub fn write_at(&mut self, at: usize, data: &[T]) -> Result<()> {
+        match &mut self.inner {
+            Inner::Mem(v) => {
+                v[at..at + data.len()].copy_from_slice(data);
+                Ok(())
+            }
+            Inner::File { file, len, .. } => {
+                use std::os::unix::fs::FileExt;
+                assert!(
+                    at + data.len() <= *len,
+                    "write past the end of a spilled array"
+                );
+                let off = (at * std::mem::size_of::<T>()) as u64;
+                file.write_all_at(bytemuck::cast_slice(data), off)
+                    .map_err(|e| {
+                        Error::Budget(format!(
+                            "writing a spilled array failed: {e}; free disk space in the spill \
+                             workspace or raise --memory"
+                        ))
+                    })
+            }
+        }
+    }
+
     /// The finished array with the given shape (its product must be the element count).
     pub fn into_tensor(self, shape: Vec<usize>) -> Result<Tensor> {
         match self.inner {
