@@ -457,7 +457,8 @@ fn unsupported_alternative(t: &Transform) -> Option<&'static str> {
              as a vector column (a Parquet list column) with no transform",
         ),
         Transform::Tabular { .. } => Some(
-            "use the table's columns as numeric features instead (`feature_col` listing them, \
+            "it fits an AutoGluon model on every input file, which graphprep does not do; \
+             use the table's columns as numeric features instead (`feature_col` listing them, \
              with no transform or max_min_norm), or precompute the embeddings and feed them as \
              a vector column (a Parquet list column) with no transform",
         ),
