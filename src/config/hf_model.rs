@@ -73,6 +73,17 @@ pub(crate) fn resolve_tokenizer(
     bases: Bases<'_>,
     opts: &LoadOptions,
 ) -> Result<HfTokenizer> {
+    find_tokenizer(bert_model, path, bases, opts, how_to_fix)
+}
+
+/// [`resolve_tokenizer`], with `fix` giving the "how to make the files" advice.
+fn find_tokenizer(
+    bert_model: &str,
+    path: &str,
+    bases: Bases<'_>,
+    opts: &LoadOptions,
+    how_to_fix: fn(&str) -> String,
+) -> Result<HfTokenizer> {
     let file = match locate(bert_model, bases) {
         Some(p) if p.is_dir() => {
             let f = p.join("tokenizer.json");
@@ -183,7 +194,7 @@ pub(crate) fn resolve_model(
     bases: Bases<'_>,
     opts: &LoadOptions,
 ) -> Result<HfModel> {
-    let tokenizer = resolve_tokenizer(bert_model, path, bases, opts)?;
+    let tokenizer = find_tokenizer(bert_model, path, bases, opts, how_to_fix_model)?;
     let dir = tokenizer
         .tokenizer_file
         .parent()
