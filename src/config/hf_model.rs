@@ -53,15 +53,24 @@ pub fn hub_cache_from_env(get: impl Fn(&str) -> Option<String>) -> Option<PathBu
     nonempty("HOME").map(|h| h.join(".cache").join("huggingface").join("hub"))
 }
 
-/// How to make the files offline (appended to "not found" errors).
+/// How to make the files offline (appended to `tokenize_hf`'s "not found" errors).
 fn how_to_fix(bert_model: &str) -> String {
+    offline_advice(bert_model, "AutoConfig", "tok")
+}
+
+/// The same for `bert_hf`, which needs the model's weights too.
+fn how_to_fix_model(bert_model: &str) -> String {
+    offline_advice(bert_model, "AutoModel", "lm")
+}
+
+fn offline_advice(bert_model: &str, class: &str, folder: &str) -> String {
     format!(
         "graphprep does not download models. On a machine with network access run\n  python -c \
-         \"from transformers import AutoTokenizer, AutoConfig; \
-         AutoTokenizer.from_pretrained('{bert_model}').save_pretrained('tok'); \
-         AutoConfig.from_pretrained('{bert_model}').save_pretrained('tok')\"\nthen copy the \
-         folder `tok` here and set bert_model to its path (or copy that machine's Hugging Face \
-         cache folder `models--{}` into HF_HOME/hub here)",
+         \"from transformers import AutoTokenizer, {class}; \
+         AutoTokenizer.from_pretrained('{bert_model}').save_pretrained('{folder}'); \
+         {class}.from_pretrained('{bert_model}').save_pretrained('{folder}')\"\nthen copy the \
+         folder `{folder}` here and set bert_model to its path (or copy that machine's Hugging \
+         Face cache folder `models--{}` into HF_HOME/hub here)",
         bert_model.replace('/', "--")
     )
 }
@@ -173,17 +182,6 @@ fn find_tokenizer(
         pad_left: left("padding_side")?,
         truncate_left: left("truncation_side")?,
     })
-}
-
-/// How to make a model folder offline (appended to `bert_hf` "not found" errors).
-fn how_to_fix_model(bert_model: &str) -> String {
-    format!(
-        "graphprep does not download models. On a machine with network access run\n  python -c \
-         \"from transformers import AutoTokenizer, AutoModel; \
-         AutoTokenizer.from_pretrained('{bert_model}').save_pretrained('lm'); \
-         AutoModel.from_pretrained('{bert_model}').save_pretrained('lm')\"\nthen copy the \
-         folder `lm` here and set bert_model to its path"
-    )
 }
 
 /// Resolves `bert_hf`'s `bert_model` (at JSON path `path`) into a local tokenizer, model

@@ -56,7 +56,7 @@ use std::time::Instant;
 use arrow::array::ArrayRef;
 use tch::{Device, Kind, TchError};
 
-use super::column::{normalize, StrCol};
+use super::column::StrCol;
 use super::Part;
 use crate::config::plan::{FeatureSpec, HfModel, LmConfig};
 use crate::error::{Error, Result};
@@ -488,23 +488,8 @@ pub(crate) fn compute(
     let arrays: Vec<Vec<ArrayRef>> = files
         .iter()
         .map(|f| {
-            spec.columns
-                .iter()
-                .enumerate()
-                .map(|(c, column)| {
-                    let loc = f.loc(column);
-                    let a = normalize(&f.columns[c], &loc)?;
-                    if StrCol::new(a.as_ref()).is_none() {
-                        return Err(loc.err(
-                            0,
-                            format!(
-                                "bert_hf needs a text column (one string per row), got {}",
-                                a.data_type()
-                            ),
-                        ));
-                    }
-                    Ok(a)
-                })
+            (spec.columns.iter().enumerate())
+                .map(|(c, column)| super::tokenize::text_column(f, c, column, "bert_hf"))
                 .collect()
         })
         .collect::<Result<_>>()?;
@@ -574,16 +559,7 @@ pub(crate) fn compute(
                     let strings =
                         StrCol::new(arrays[p][c].as_ref()).ok_or_else(|| loc.err(0, "not text"))?;
                     for r in 0..files[p].rows {
-                        let text = strings.get(r).ok_or_else(|| {
-                            loc.err(
-                                r,
-                                "missing value; bert_hf needs a string in every row (an empty \
-                                 CSV field is a missing value)",
-                            )
-                        })?;
-                        let enc = tok
-                            .encode(text, true)
-                            .map_err(|e| loc.err(r, format!("tokenization failed: {e}")))?;
+                        let enc = super::tokenize::encode_row(&tok, &strings, &loc, r, "bert_hf")?;
                         t.ids.extend_from_slice(enc.get_ids());
                         t.types.extend_from_slice(enc.get_type_ids());
                         t.mask.extend_from_slice(enc.get_attention_mask());

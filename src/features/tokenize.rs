@@ -104,6 +104,48 @@ pub(crate) fn load(model: &HfTokenizer, max_len: usize) -> Result<Tokenizer> {
     Ok(tok)
 }
 
+/// Column `c` (named `column`) of a slice as a text array, or an error naming `transform`.
+pub(super) fn text_column(
+    f: &Part<'_>,
+    c: usize,
+    column: &str,
+    transform: &str,
+) -> Result<ArrayRef> {
+    let loc = f.loc(column);
+    let a = normalize(&f.columns[c], &loc)?;
+    if StrCol::new(a.as_ref()).is_none() {
+        return Err(loc.err(
+            0,
+            format!(
+                "{transform} needs a text column (one string per row), got {}",
+                a.data_type()
+            ),
+        ));
+    }
+    Ok(a)
+}
+
+/// Tokenizes row `r` of a text column; a missing value is an error naming `transform`.
+pub(super) fn encode_row(
+    tok: &Tokenizer,
+    strings: &StrCol<'_>,
+    loc: &super::column::Loc<'_>,
+    r: usize,
+    transform: &str,
+) -> Result<tokenizers::Encoding> {
+    let text = strings.get(r).ok_or_else(|| {
+        loc.err(
+            r,
+            format!(
+                "missing value; {transform} needs a string in every row (an empty CSV field is \
+                 a missing value)"
+            ),
+        )
+    })?;
+    tok.encode(text, true)
+        .map_err(|e| loc.err(r, format!("tokenization failed: {e}")))
+}
+
 /// Computes `tokenize_hf` for a single-column feature over all slices of a block.
 pub(crate) fn compute(
     spec: &FeatureSpec,
@@ -118,20 +160,7 @@ pub(crate) fn compute(
     let column = &spec.columns[0];
     let arrays: Vec<ArrayRef> = files
         .iter()
-        .map(|f| {
-            let loc = f.loc(column);
-            let a = normalize(&f.columns[0], &loc)?;
-            if StrCol::new(a.as_ref()).is_none() {
-                return Err(loc.err(
-                    0,
-                    format!(
-                        "tokenize_hf needs a text column (one string per row), got {}",
-                        a.data_type()
-                    ),
-                ));
-            }
-            Ok(a)
-        })
+        .map(|f| text_column(f, 0, column, "tokenize_hf"))
         .collect::<Result<_>>()?;
 
     let total: usize = rows.iter().sum();
@@ -150,16 +179,7 @@ pub(crate) fn compute(
         let mut mask = vec![0i8; ids.len()];
         let mut types = vec![0i8; ids.len()];
         for r in 0..arr.len() {
-            let text = strings.get(r).ok_or_else(|| {
-                loc.err(
-                    r,
-                    "missing value; tokenize_hf needs a string in every row (an empty \
-                     CSV field is a missing value)",
-                )
-            })?;
-            let enc = tok
-                .encode(text, true)
-                .map_err(|e| loc.err(r, format!("tokenization failed: {e}")))?;
+            let enc = encode_row(&tok, &strings, &loc, r, "tokenize_hf")?;
             if enc.get_ids().len() != max_len {
                 return Err(loc.err(
                     r,
