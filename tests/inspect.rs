@@ -336,3 +336,115 @@ fn bad_paths_exit_1_with_the_reason() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Runs `inspect --plot DIR` (JSON on stdout) and returns the stderr lines.
+fn plot(path: &Path, dir: &Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_graphprep"))
+        .args(["inspect", "--format", "json", "--plot"])
+        .arg(dir)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice::<Value>(&o.stdout).expect("stdout is still the JSON report");
+    String::from_utf8(o.stderr).unwrap()
+}
+
+/// The stems in `dir` that have both a valid PNG and an SVG containing `title` text.
+fn charts(dir: &Path) -> BTreeSet<String> {
+    let mut stems = BTreeSet::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "png") {
+            let png = std::fs::read(&p).unwrap();
+            assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{}", p.display());
+            let svg = std::fs::read_to_string(p.with_extension("svg")).unwrap();
+            assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+            stems.insert(p.file_stem().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    stems
+}
+
+#[test]
+fn plot_writes_one_chart_per_data_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = repo().join("sample_data/shop");
+    let out = tmp.path().join("out");
+    construct_named(
+        &data.join("config.json"),
+        &out,
+        "shop",
+        &["--num-parts", "2"],
+    );
+    let dir = tmp.path().join("plots/nested");
+    let err = plot(&out, &dir);
+    let want: BTreeSet<String> = [
+        "degree_item_sold_at_store",
+        "degree_item_tagged_tag",
+        "degree_user_buys_item",
+        "degree_user_follows_user",
+        "balance",
+        "label_user_cls",
+        "masks",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(charts(&dir), want);
+    for stem in &want {
+        assert!(err.contains(&format!("{stem}.{{svg,png}}")), "{err}");
+    }
+    let svg = |s: &str| std::fs::read_to_string(dir.join(format!("{s}.svg"))).unwrap();
+    assert!(svg("degree_user_buys_item").contains("Degree distribution of user:buys:item"));
+    assert!(
+        svg("label_user_cls").contains("Label &apos;cls&apos; of user")
+            || svg("label_user_cls").contains("Label 'cls' of user")
+    );
+    assert!(
+        svg("masks").contains("train_mask") && svg("balance").contains("Inner edges per partition")
+    );
+
+    // Without labels and masks: no label or mask chart, and stderr says so.
+    let bare = tmp.path().join("bare");
+    copy_dir(&data, &bare);
+    let conf = bare.join("config.json");
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&conf).unwrap()).unwrap();
+    for key in ["nodes", "edges"] {
+        for t in v[key].as_array_mut().unwrap() {
+            t.as_object_mut().unwrap().remove("labels");
+        }
+    }
+    std::fs::write(&conf, serde_json::to_vec(&v).unwrap()).unwrap();
+    let out = tmp.path().join("bare-out");
+    construct_named(&conf, &out, "shop", &[]);
+    let dir = tmp.path().join("bare-plots");
+    let err = plot(&out, &dir);
+    let got = charts(&dir);
+    assert!(
+        got.contains("balance") && got.contains("degree_user_buys_item"),
+        "{got:?}"
+    );
+    assert!(
+        !got.iter().any(|s| s.starts_with("label") || s == "masks"),
+        "{got:?}"
+    );
+    assert!(err.contains("skipped label charts: no labels"), "{err}");
+    assert!(err.contains("skipped mask chart: no masks"), "{err}");
+
+    // A DIR that cannot be created: exit 1, the reason on stderr, nothing on stdout.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_graphprep"))
+        .args(["inspect", "--plot"])
+        .arg(file.join("sub"))
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("error: --plot: ") && err.contains("a-file"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}

@@ -24,6 +24,12 @@ pub struct InspectArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Also write charts into DIR (created when missing), each as SVG and PNG:
+    /// `degree_<src>_<rel>_<dst>` (log-log degree distribution per edge type), `balance`
+    /// (nodes and edges per partition), `label_<type>_<name>` (class counts) and `masks`
+    /// (train/val/test sizes). Charts without data are skipped; stderr names what was written.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
 }
 
 /// Builds the report and prints it on stdout; errors go to stderr with exit code 1.
@@ -35,6 +41,22 @@ pub fn run(a: InspectArgs) -> i32 {
             return 1;
         }
     };
+    if let Some(dir) = &a.plot {
+        match inspect::plot::write_charts(&report, dir) {
+            Ok(done) => {
+                for stem in &done.written {
+                    eprintln!("plot: wrote {}.{{svg,png}}", dir.join(stem).display());
+                }
+                for why in &done.skipped {
+                    eprintln!("plot: skipped {why}");
+                }
+            }
+            Err(e) => {
+                eprintln!("error: --plot: {e}");
+                return 1;
+            }
+        }
+    }
     print_report(a.format, &report, |r| r.to_table())
 }
 

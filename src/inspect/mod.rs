@@ -22,6 +22,8 @@
 //! `16·E` bytes for the largest edge type's `(src, dst)` pairs (sorted for the duplicate count)
 //! plus `4·N` per degree array; features are streamed from the mapped files.
 
+pub mod plot;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -77,6 +79,10 @@ pub struct Degrees {
     pub median: u64,
     pub p99: u64,
     pub max: u64,
+    /// `(degree, number of nodes with it)` for every degree that occurs, ascending; kept for
+    /// `--plot`, not part of the JSON report.
+    #[serde(skip)]
+    pub histogram: Vec<(u64, u64)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -285,6 +291,10 @@ fn degrees(d: &mut [u32]) -> Degrees {
         median: rank(0.5),
         p99: rank(0.99),
         max: u64::from(d[d.len() - 1]),
+        histogram: d
+            .chunk_by(|a, b| a == b)
+            .map(|run| (u64::from(run[0]), run.len() as u64))
+            .collect(),
     }
 }
 
@@ -697,8 +707,9 @@ mod tests {
         let mut d: Vec<u32> = (1..=100).rev().collect();
         let s = degrees(&mut d);
         assert_eq!((s.min, s.median, s.p99, s.max), (1, 50, 99, 100));
-        let s = degrees(&mut [0, 0, 7]);
+        let s = degrees(&mut [0, 7, 0]);
         assert_eq!((s.min, s.median, s.p99, s.max), (0, 0, 7, 7));
+        assert_eq!(s.histogram, [(0, 2), (7, 1)]);
         let s = degrees(&mut []);
         assert_eq!((s.min, s.max), (0, 0));
     }
