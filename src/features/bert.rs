@@ -571,7 +571,6 @@ pub(crate) fn compute(
             .collect()
     };
 
-    let mut done = 0usize;
     std::thread::scope(|s| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<Result<Vec<Tokens>>>(1);
         let windows = &windows;
@@ -607,14 +606,13 @@ pub(crate) fn compute(
             }
             out.write(row0 * width, &emb)?;
             row0 += n;
-            done += n;
             if let Some(bar) = ctx.progress {
                 bar.inc(n as u64);
             }
         }
+        debug_assert_eq!(row0, total);
         Ok(())
     })?;
-    debug_assert_eq!(done, total);
     log::debug!(
         "{}: {} texts × {ncols} column(s) embedded in {:.2} s",
         spec.json_path,
@@ -697,7 +695,7 @@ fn embed_column(
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
     use std::sync::Arc;
 
     use arrow::array::StringArray;
@@ -990,6 +988,5 @@ mod tests {
             e.contains("no tensor pooler.dense.weight") && e.contains("randomly"),
             "{e}"
         );
-        let _ = Path::new("");
     }
 }
