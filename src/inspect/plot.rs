@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Once;
+use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -106,11 +106,12 @@ pub fn write_charts(report: &Report, dir: &Path) -> Result<Plotted> {
     let mut done = Plotted::default();
     let mut stems = BTreeSet::new();
     for (stem, chart) in charts(report, &mut done.skipped) {
-        let mut unique = sanitize(&stem);
+        let base = sanitize(&stem);
+        let mut unique = base.clone();
         let mut k = 1;
         while !stems.insert(unique.clone()) {
             k += 1;
-            unique = format!("{}_{k}", sanitize(&stem));
+            unique = format!("{base}_{k}");
         }
         save(&chart, dir, &unique)?;
         done.written.push(unique);
@@ -118,10 +119,11 @@ pub fn write_charts(report: &Report, dir: &Path) -> Result<Plotted> {
     Ok(done)
 }
 
+/// Registers the embedded font once per process; every call reports whether that worked.
 fn register_font(dir: &Path) -> Result<()> {
-    static ONCE: Once = Once::new();
-    let mut ok = true;
-    ONCE.call_once(|| ok = plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    static OK: OnceLock<bool> = OnceLock::new();
+    let ok =
+        *OK.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
     if ok {
         Ok(())
     } else {
