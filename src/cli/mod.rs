@@ -60,7 +60,7 @@ pub enum Command {
     /// Report on a finished DistDGL output (graphprep's or GraphStorm's): counts per type and
     /// partition, degrees, duplicates, feature statistics, labels, masks, balance.
     #[command(
-        after_help = "Examples:\n  graphprep inspect out/shop\n  graphprep inspect out/shop/shop.json --format json | jq .partitions\n\nExit codes: 0 success, 1 unreadable output, 2 usage error."
+        after_help = "Examples:\n  graphprep inspect out/shop\n  graphprep inspect out/shop/shop.json --format json | jq .partitions\n  graphprep inspect out/shop --plot plots     # degree, balance, label and mask charts (SVG + PNG)\n\nExit codes: 0 success, 1 unreadable output, 2 usage error."
     )]
     Inspect(inspect::InspectArgs),
     /// Remap embeddings/predictions written by `train`/`infer` (or by GraphStorm) to raw node
