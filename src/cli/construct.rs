@@ -19,6 +19,10 @@ pub enum FormatArg {
     DGL,
     /// DistDGL partitions (partition JSON + part*/ folders).
     DistDGL,
+    /// DGL's chunked graph format in <output-dir>/chunked/ and the partition assignment in
+    /// <output-dir>/partition_assignment/, for DGL's dispatch pipeline or `graphprep partition`.
+    #[value(name = "chunked")]
+    Chunked,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -64,16 +68,19 @@ pub struct ConstructArgs {
     /// Do not check numeric features for NaN/Inf/missing values.
     #[arg(long)]
     pub no_feature_validate: bool,
-    /// One or more of DGL, DistDGL (separate tokens: `--output-format DGL DistDGL`).
+    /// One or more of DGL, DistDGL, chunked (separate tokens: `--output-format DGL DistDGL`).
     #[arg(long, num_args = 1.., default_values = ["DistDGL"], value_name = "FORMAT")]
     pub output_format: Vec<FormatArg>,
-    /// Number of partitions (DistDGL output).
+    /// Number of partitions (DistDGL output, and the partition assignment of chunked output).
     #[arg(long, default_value_t = 1, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub num_parts: u32,
     /// Partitioning algorithm.
     #[arg(long, value_enum, default_value = "metis")]
     pub part_method: PartMethodArg,
+    /// Chunked output: at most N rows per file (default: files of about 256 MiB).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_rows: Option<u64>,
     /// Drop edges whose endpoints are unknown (with a count) instead of failing.
     #[arg(long)]
     pub skip_nonexist_edges: bool,
@@ -153,6 +160,7 @@ fn options(a: ConstructArgs) -> ConstructOptions {
         let f = match f {
             FormatArg::DGL => OutputFormat::Dgl,
             FormatArg::DistDGL => OutputFormat::DistDgl,
+            FormatArg::Chunked => OutputFormat::Chunked,
         };
         if !formats.contains(&f) {
             formats.push(f);
@@ -178,6 +186,7 @@ fn options(a: ConstructArgs) -> ConstructOptions {
         seed: a.seed.seed,
         sample_rows: None,
         device: a.device.into(),
+        chunk_rows: a.chunk_rows.map(|n| n as usize),
     }
 }
 

@@ -9,9 +9,11 @@
 
 mod args;
 mod construct;
+mod convert_config;
 mod decode;
 mod inspect;
 mod logger;
+mod partition;
 mod remap;
 mod shell;
 mod train;
@@ -51,6 +53,21 @@ pub enum Command {
         after_help = "Examples:\n  graphprep validate --conf-file sample_data/shop/config.json\n  graphprep validate --conf-file cfg.json --memory 8GiB --add-reverse-edges --format json | jq .memory\n\nExit codes: 0 valid, 1 invalid config or input (construct's message), or the full run will not fit --memory, 2 usage error."
     )]
     Validate(Box<validate::ValidateArgs>),
+    /// Convert a GConstruct config to another dialect: `--to gsprocessing` writes the config
+    /// GraphStorm's Spark-based GSProcessing runs (for tuning Spark-side options); warnings on
+    /// stderr name each key it drops or treats differently (`validate --target gsprocessing`
+    /// lists them without converting).
+    #[command(
+        after_help = "Examples:\n  graphprep convert-config --to gsprocessing sample_data/shop/config.json\n  graphprep convert-config --to gsprocessing cfg.json --output gsp-config.json\n  graphprep validate --target gsprocessing cfg.json --format json | jq .findings\n\nExit codes: 0 converted (warnings possible), 1 unreadable config or a key GSProcessing cannot convert (the message names it and its JSON path), 2 usage error."
+    )]
+    ConvertConfig(convert_config::ConvertConfigArgs),
+    /// Partition a chunked-format graph (graphprep's `--output-format chunked` folder or
+    /// GSProcessing's output) into the DistDGL partitions `construct` writes, with METIS or
+    /// random, on one machine (replaces GraphStorm's `gpartition` for graphs that fit it).
+    #[command(
+        after_help = "Examples:\n  graphprep partition --input-dir out/g/chunked --output-dir out/g-parts --num-parts 4\n  graphprep partition --input-dir gsp-output --output-dir parts --num-parts 8 --part-method random \\\n      --memory 64GiB --partition-assignment\n\nExit codes: 0 success, 1 bad input (the message names the file, row or metadata.json path), 2 usage error."
+    )]
+    Partition(partition::PartitionArgs),
     /// Decode every input file of a config and discard it: the time floor of `construct`
     /// (what `benches/compare.sh` reports next to the full run).
     #[command(
@@ -176,6 +193,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match cli.command {
         Command::Construct(a) => construct::run(*a),
         Command::Validate(a) => validate::run(*a),
+        Command::ConvertConfig(a) => convert_config::run(a),
+        Command::Partition(a) => partition::run(a),
         Command::Decode(a) => decode::run(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Remap(a) => remap::run(a),

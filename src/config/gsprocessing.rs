@@ -242,7 +242,7 @@ fn convert_feature(v: &Value, path: &str) -> Result<Value> {
 
 const GSP_TRANSFORMATIONS: &[&str] = &[
     "numerical",
-    "bucket_numerical",
+    "bucket-numerical",
     "categorical",
     "multi-categorical",
     "huggingface",
@@ -287,7 +287,9 @@ fn convert_transformation(
                 feat.insert("out_dtype".into(), d.clone());
             }
         }
-        "bucket_numerical" => {
+        // GSProcessing's parser spells it `bucket-numerical`; `bucket_numerical` (the
+        // GConstruct name) is accepted too.
+        "bucket-numerical" | "bucket_numerical" => {
             t.insert("name".into(), json!("bucket_numerical"));
             t.insert(
                 "bucket_cnt".into(),

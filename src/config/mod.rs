@@ -12,6 +12,7 @@
 //! `schemas/gconstruct.schema.json` describes the same GConstruct dialect for editors; tests in
 //! this file check that it stays in sync with the transform list.
 
+pub mod gsp_export;
 pub mod gsprocessing;
 pub mod plan;
 pub mod raw;
@@ -82,7 +83,7 @@ pub fn plan_from_value(value: Value, base_dir: &Path, opts: &LoadOptions) -> Res
 }
 
 /// Parses JSON text; errors carry the line and column.
-fn parse_json(text: &str, file: &Path) -> Result<Value> {
+pub(crate) fn parse_json(text: &str, file: &Path) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| {
         Error::input(
             file,

@@ -9,6 +9,7 @@
 //! | [`partition_json`] | DistDGL partition config (`<graph>.json`) and the Python-compatible JSON printer | `PartitionConfig::to_json` | `PartitionConfig::load` |
 //! | [`raw_id_map`] | `raw_id_mappings/<ntype>/part-*.parquet` | `save_raw_id_map` | `load_raw_id_map` |
 //! | [`npy`] | numpy `.npy` v1.0 | `write_npy / save_npy` | `read_npy / load_npy` |
+//! | [`chunked`] | DGL chunked-format `metadata.json`, `partition_meta.json`, `<ntype>.txt` | `Metadata::to_json`, `save_assignment_txt` | `Metadata::load`, `load_assignment_txt` |
 //!
 //! This wing knows only [`crate::tensor`] and [`crate::error`]: no `Graph`, no config, no
 //! pipeline. Layouts (a whole output directory) are assembled by `writers/` and read back by
@@ -32,6 +33,7 @@
 //! entries) of headers; index arrays and payloads stay in the mapping.
 
 pub mod array;
+pub mod chunked;
 pub mod dgl;
 pub mod npy;
 pub mod partition_json;

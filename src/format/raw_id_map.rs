@@ -119,9 +119,15 @@ pub fn load_raw_id_map(dir: &Path) -> Result<RawIdMap> {
             "no part-*.parquet files in this raw ID map folder",
         ));
     }
+    load_raw_id_map_files(&files, dir)
+}
+
+/// Reads the given raw ID map files, in order, into one map (`dir` names the map in errors).
+/// GSProcessing lists its Spark part files in `metadata.json` and this reads them so.
+pub fn load_raw_id_map_files(files: &[PathBuf], dir: &Path) -> Result<RawIdMap> {
     let mut origs: Vec<ArrayRef> = Vec::new();
     let mut new = Vec::new();
-    for path in &files {
+    for path in files {
         let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("reading Parquet: {e}"));
         let file = std::fs::File::open(path).map_err(|e| Error::input(path, e.to_string()))?;
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)

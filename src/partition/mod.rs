@@ -8,11 +8,14 @@
 //!   partition" rule.
 //! * [`stats`]: the quality report: edge cut and balance over the per-partition contents the
 //!   DistDGL writer counts.
+//! * [`dispatch`]: the rules DGL's dispatch pipeline needs of an assignment (a node of every
+//!   type and an owned edge in every partition), checked and enforced.
 //! * [`book`]: the partition book (per-type ID ranges, locate) shared by the DistDGL writer
 //!   and the readers of a partitioned output.
 
 pub mod book;
 pub mod csr;
+pub mod dispatch;
 pub mod metis;
 pub mod random;
 pub mod stats;

@@ -82,6 +82,8 @@ pub struct ConstructOptions {
     pub sample_rows: Option<usize>,
     /// `--device`: where `bert_hf` runs its model.
     pub device: crate::train::device::DevicePref,
+    /// `--chunk-rows`: chunked output's rows per file.
+    pub chunk_rows: Option<usize>,
 }
 
 impl ConstructOptions {
@@ -94,6 +96,7 @@ impl ConstructOptions {
             part_method: self.part_method,
             seed: self.seed,
             output_conf_file: self.output_conf_file.clone(),
+            chunk_rows: self.chunk_rows,
         }
     }
 }

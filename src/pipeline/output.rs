@@ -28,6 +28,10 @@ use crate::progress::Progress;
 pub enum OutputFormat {
     Dgl,
     DistDgl,
+    /// DGL's chunked graph format in `<out>/chunked/` plus `<out>/partition_assignment/`.
+    Chunked,
+    /// Only `<out>/partition_assignment/` (DGL's step-1 output, for its dispatch step).
+    Assignment,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +62,8 @@ pub struct OutputOptions {
     pub seed: u64,
     /// Where the runtime config goes; `None`: `data_transform_new.json` in the output folder.
     pub output_conf_file: Option<PathBuf>,
+    /// Chunked output: at most this many rows per file (`None`: files of about 256 MiB).
+    pub chunk_rows: Option<usize>,
 }
 
 /// The side outputs that come with a graph; `None` leaves the file out.
@@ -123,8 +129,13 @@ pub fn write(
         write_json(&conf_path, conf)?;
     }
 
+    let needs_asg = opts.formats.iter().any(|f| *f != OutputFormat::Dgl);
+    let (asg, metis_report) = if needs_asg {
+        assign(g, opts, progress)?
+    } else {
+        (Assignment::single(g.num_nodes()), None)
+    };
     if opts.formats.contains(&OutputFormat::DistDgl) {
-        let (asg, metis_report) = assign(g, opts, progress)?;
         let t = Instant::now();
         let layout = crate::writers::distdgl::write_distdgl(
             dir,
@@ -167,6 +178,21 @@ pub fn write(
             t.elapsed().as_secs_f64(),
         );
     }
+    if opts.formats.contains(&OutputFormat::Chunked) {
+        write_chunked_graph(g, side, opts, progress, dir)?;
+    }
+    if opts.formats.contains(&OutputFormat::Chunked)
+        || opts.formats.contains(&OutputFormat::Assignment)
+    {
+        write_assignment(g, opts, progress, dir, &asg)?;
+    }
+    if !opts
+        .formats
+        .iter()
+        .any(|f| matches!(f, OutputFormat::Dgl | OutputFormat::DistDgl))
+    {
+        return Ok(());
+    }
     let t = Instant::now();
     if let Some(s) = side.node_label_stats {
         write_json(&dir.join("node_label_stats.json"), &stats_json(s))?;
@@ -177,6 +203,102 @@ pub fn write(
     write_raw_id_mappings(dir, side.id_maps)?;
     progress.record(
         "write id mappings",
+        g.total_nodes(),
+        "nodes",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// `--output-format chunked`: `dir/chunked/`, the chunked graph with its runtime config,
+/// label statistics and raw ID maps.
+fn write_chunked_graph(
+    g: &Graph,
+    side: &SideFiles<'_>,
+    opts: &OutputOptions,
+    progress: &Progress,
+    dir: &Path,
+) -> Result<()> {
+    let t = Instant::now();
+    let cdir = dir.join("chunked");
+    std::fs::create_dir_all(&cdir).map_err(|e| Error::write(&cdir, e))?;
+    if let Some(conf) = side.runtime_config {
+        write_json(&cdir.join("data_transform_new.json"), conf)?;
+    }
+    if let Some(s) = side.node_label_stats {
+        write_json(&cdir.join("node_label_stats.json"), &stats_json(s))?;
+    }
+    if let Some(s) = side.edge_label_stats {
+        write_json(&cdir.join("edge_label_stats.json"), &stats_json(s))?;
+    }
+    write_raw_id_mappings(&cdir, side.id_maps)?;
+    let mut raw = Vec::new();
+    for (ty, m) in side.id_maps {
+        if !m.has_mapping() {
+            continue;
+        }
+        let files =
+            crate::format::raw_id_map::raw_id_map_files(&cdir.join("raw_id_mappings").join(ty))?;
+        let rel = files
+            .iter()
+            .filter_map(|f| f.file_name().and_then(|n| n.to_str()))
+            .map(|n| format!("raw_id_mappings/{ty}/{n}"))
+            .collect();
+        raw.push((ty.clone(), rel));
+    }
+    crate::writers::chunked::write_chunked(
+        &cdir,
+        g,
+        &crate::writers::chunked::ChunkedOptions {
+            graph_name: opts.graph_name.clone(),
+            chunk_rows: opts.chunk_rows,
+        },
+        &raw,
+    )?;
+    progress.record(
+        "write chunked graph",
+        g.total_edges(),
+        "edges",
+        t.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+/// `dir/partition_assignment/`: the assignment `asg`, made dispatchable (see
+/// [`crate::partition::dispatch`]).
+fn write_assignment(
+    g: &Graph,
+    opts: &OutputOptions,
+    progress: &Progress,
+    dir: &Path,
+    asg: &Assignment,
+) -> Result<()> {
+    let t = Instant::now();
+    let mut asg = asg.clone();
+    let moves = crate::partition::dispatch::make_dispatchable(g, &mut asg)?;
+    if moves.for_types + moves.for_edges > 0 {
+        log::info!(
+            "partition assignment: moved {} node(s) so that every partition has a node of every \
+             type and {} so that every partition owns an edge (DGL's dispatch pipeline needs both)",
+            moves.for_types,
+            moves.for_edges
+        );
+    }
+    crate::writers::chunked::write_assignment(
+        &dir.join("partition_assignment"),
+        g,
+        &asg,
+        opts.part_method.name(),
+    )?;
+    let cut = crate::partition::stats::edge_cut(g, &asg);
+    log::info!(
+        "partition assignment: {} parts ({}), edge cut {cut} of {} edges",
+        asg.num_parts,
+        opts.part_method.name(),
+        g.total_edges()
+    );
+    progress.record(
+        "write partition assignment",
         g.total_nodes(),
         "nodes",
         t.elapsed().as_secs_f64(),

@@ -303,6 +303,9 @@ pub fn validate(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Re
                     total_edges * DISTDGL_EDGE_BYTES + total_nodes * DISTDGL_NODE_BYTES
                 }
                 OutputFormat::Dgl => total_edges * DGL_EDGE_BYTES,
+                // int64 endpoints (Parquet, before compression) + one assignment line per node
+                OutputFormat::Chunked => total_edges * 16 + total_nodes * 2,
+                OutputFormat::Assignment => total_nodes * 2,
             };
     }
     output_bytes += raw_id_bytes;

@@ -2,7 +2,8 @@
 """Independent oracle for GraphStorm-gconstruct-compatible output (graphprep's or GraphStorm's).
 
     check_output.py --conf CONFIG.json --out OUTDIR --graph-name G
-                    [--reverse-edges] [--expect-format DistDGL|DGL|both]
+                    [--reverse-edges] [--expect-format DistDGL|DGL|both|chunked|DistDGL+chunked]
+                    [--num-parts P]
                     [--split-counts global|reference|either] [--base-dir DIR]
                     [--remap-node-id] [--skip-nonexist-edges]
 
@@ -47,6 +48,10 @@ RUNTIME_VERSION = "gconstruct-runtime-v0.1"
 
 class Fatal(Exception):
     pass
+
+
+class Done(Exception):
+    """Every requested check ran."""
 
 
 class Report:
@@ -805,6 +810,138 @@ def load_dgl(out, gname, E, both):
     return G
 
 
+def _dgl_read_parquet(path):
+    """A Parquet data file as DGL 2.1's pipeline reads it (tools/distpartitioning
+    array_readwriter): one list<> column -> rows of vectors, else the columns as a matrix;
+    schema metadata `shape` reshapes."""
+    import ast
+    import pyarrow.parquet as pq
+    t = pq.read_table(path)
+    if t.num_columns == 1 and str(t.schema.types[0]).startswith(("list", "large_list", "fixed_size_list")):
+        arr = np.array(t.column(0).to_pylist(), dtype=t.schema.types[0].value_type.to_pandas_dtype())
+    else:
+        arr = t.to_pandas().to_numpy()
+    md = t.schema.metadata or {}
+    if b"shape" in md:
+        arr = arr.reshape(ast.literal_eval(md[b"shape"].decode()))
+    return arr
+
+
+def load_chunked(out, gname, E, args, P):
+    """<out>/chunked/ read as DGL's dispatch pipeline reads it (distdgl-format.md §10): edge
+    files of a type concatenated in listed order are its edges (EID = row); data files
+    concatenated in listed order are its rows. Also checks what the pipeline silently breaks
+    on, and <out>/partition_assignment/ (one ID per line per node; every partition holds a
+    node of every type and owns an edge destination)."""
+    import pyarrow.parquet as pq
+    lbl = "chunked"
+    d = os.path.join(out, "chunked")
+    mp = os.path.join(d, "metadata.json")
+    if not os.path.isfile(mp):
+        R.fatal(f"{lbl}: {mp} missing")
+    m = json.load(open(mp))
+    for k in ("graph_name", "node_type", "num_nodes_per_type", "edge_type", "num_edges_per_type",
+              "edges", "node_data", "edge_data"):
+        if k not in m:
+            R.fatal(f"{lbl}: metadata.json lacks {k!r}")
+    R.check(m["graph_name"] == gname, f"{lbl}: graph_name {m['graph_name']!r} != {gname!r}")
+    nts, ets = m["node_type"], m["edge_type"]
+    R.check(nts == sorted(nts), f"{lbl}: node_type {nts} not in DGL's (sorted) order")
+    R.check([tuple(e.split(":")) for e in ets] == sorted(tuple(e.split(":")) for e in ets),
+            f"{lbl}: edge_type {ets} not in DGL's (sorted) order")
+    G = Graph("chunked")
+    for t, n in zip(nts, m["num_nodes_per_type"]):
+        R.check(n > 0, f"{lbl}: node type {t} has no nodes (DGL's pipeline breaks on it)")
+        G.num_nodes[t] = n
+
+    def files(fs, where):
+        out_files = []
+        for f in fs["data"]:
+            p = f if os.path.isabs(f) else os.path.join(d, f)
+            if not os.path.isfile(p):
+                R.fatal(f"{lbl}: {where}: {f} missing")
+            R.check(os.path.getsize(p) > 0, f"{lbl}: {where}: {f} is a 0-byte file")
+            out_files.append(p)
+        return out_files
+
+    for i, e in enumerate(ets):
+        fs = m["edges"].get(e)
+        if fs is None:
+            R.fatal(f"{lbl}: edges lacks {e}")
+        s_t, _, d_t = e.split(":")
+        srcs, dsts = [], []
+        for p in files(fs, f"edges.{e}"):
+            if fs["format"]["name"] == "parquet":
+                t = pq.read_table(p)
+                R.check(t.num_columns == 2, f"{lbl}: {p}: {t.num_columns} columns, expected 2")
+                for c in range(2):
+                    R.check(str(t.schema.types[c]) == "int64",
+                            f"{lbl}: {p}: endpoint column {c} is {t.schema.types[c]}, expected int64")
+                srcs.append(t.column(0).to_numpy())
+                dsts.append(t.column(1).to_numpy())
+            else:
+                a = np.loadtxt(p, delimiter=" ", dtype=np.int64, ndmin=2)
+                srcs.append(a[:, 0])
+                dsts.append(a[:, 1])
+        src = np.concatenate(srcs).astype(np.int64)
+        dst = np.concatenate(dsts).astype(np.int64)
+        R.check(len(src) > 0, f"{lbl}: edge type {e} has no edges (DGL's pipeline breaks on it)")
+        R.check(m["num_edges_per_type"][i] == len(src),
+                f"{lbl}: num_edges_per_type[{i}] = {m['num_edges_per_type'][i]}, files hold {len(src)}")
+        R.check(((src >= 0) & (src < G.num_nodes[s_t])).all() and
+                ((dst >= 0) & (dst < G.num_nodes[d_t])).all(), f"{lbl}: {e}: endpoint out of range")
+        G.edges[(s_t, e.split(":")[1], d_t)] = (src, dst)
+
+    def data(dd, key, rows):
+        res = {}
+        for name, fs in dd.items():
+            parts = []
+            for p in files(fs, f"{key}.{name}"):
+                parts.append(np.load(p) if fs["format"]["name"] == "numpy" else _dgl_read_parquet(p))
+            dts = {a.dtype for a in parts}
+            R.check(len(dts) == 1, f"{lbl}: {key}.{name}: dtypes {dts} across files")
+            R.check(all(a.ndim in (1, 2) for a in parts), f"{lbl}: {key}.{name}: not 1-D/2-D")
+            v = np.concatenate(parts)
+            R.check(len(v) == rows, f"{lbl}: {key}.{name}: {len(v)} rows, expected {rows}")
+            res[name] = v
+        return res
+
+    for t in nts:
+        G.ndata[t] = data(m["node_data"].get(t, {}), f"node_data.{t}", G.num_nodes[t])
+    for e in ets:
+        rel = tuple(e.split(":"))
+        G.edata[rel] = data(m["edge_data"].get(e, {}), f"edge_data.{e}", len(G.edges[rel][0]))
+
+    # the partition assignment
+    ad = os.path.join(out, "partition_assignment")
+    pm = os.path.join(ad, "partition_meta.json")
+    if not os.path.isfile(pm):
+        R.errors.append(f"{lbl}: partition_assignment/partition_meta.json missing")
+        return G
+    meta = json.load(open(pm))
+    R.check(meta.get("version") == "1.0.0" and meta.get("algo_name") in ("metis", "random")
+            and meta.get("num_parts") == P, f"{lbl}: partition_meta.json is {meta}, expected num_parts {P}")
+    part = {}
+    for t in nts:
+        p = os.path.join(ad, f"{t}.txt")
+        if not os.path.isfile(p):
+            R.errors.append(f"{lbl}: partition_assignment/{t}.txt missing")
+            return G
+        a = np.loadtxt(p, dtype=np.int64, ndmin=1)
+        R.check(len(a) == G.num_nodes[t], f"{lbl}: {t}.txt has {len(a)} lines, expected {G.num_nodes[t]}")
+        R.check(((a >= 0) & (a < P)).all(), f"{lbl}: {t}.txt holds IDs outside 0..{P - 1}")
+        R.check(len(np.unique(a)) == P, f"{lbl}: some partition holds no {t} node "
+                                        f"(partitions {sorted(set(range(P)) - set(np.unique(a).tolist()))})")
+        part[t] = a
+    owned = np.zeros(P, np.int64)
+    for (s_t, _, d_t), (_, dst) in G.edges.items():
+        if d_t in part and len(part[d_t]) == G.num_nodes[d_t]:
+            owned += np.bincount(part[d_t][dst], minlength=P)[:P]
+    R.check((owned > 0).all(), f"{lbl}: partitions {np.nonzero(owned == 0)[0].tolist()} own no edge "
+                               "destination (DGL's dispatch breaks on it)")
+    return G
+
+
 def load_raw_id_maps(out, E):
     """raw_id_mappings/<ntype>/part-*.parquet -> {ntype: keys in construction order}."""
     import pyarrow.parquet as pq
@@ -954,10 +1091,18 @@ def compare(G, E, raw_keys, args, summary, stats_out):
                             f"{len(got)} vs {len(exp)} expected; missing {list((ce - cg).items())[:5]}, "
                             f"unexpected {list((cg - ce).items())[:5]}")
             continue
-        if got != exp:
+        if got != exp and not args.structure_only:   # another tool may order edges its way
             i = next(i for i, (a, b) in enumerate(zip(got, exp)) if a != b)
             R.errors.append(f"{L}: edges of {rel}: same multiset but construction EID {i} is "
                             f"{got[i]}, expected {exp[i]} (EID = position in the sorted input files)")
+    if args.structure_only:
+        for t, dd in G.ndata.items():
+            for k, v in dd.items():
+                R.check(len(v) == G.num_nodes[t], f"{L}: node {t}/{k}: {len(v)} rows, expected {G.num_nodes[t]}")
+        for rel, dd in G.edata.items():
+            for k, v in dd.items():
+                R.check(len(v) == len(G.edges[rel][0]), f"{L}: edge {rel}/{k}: {len(v)} rows")
+        return
     # node data
     for t in E.ntypes:
         got = dict(G.ndata.get(t, {}))
@@ -1132,7 +1277,11 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--graph-name", required=True)
     ap.add_argument("--reverse-edges", action="store_true")
-    ap.add_argument("--expect-format", choices=["DistDGL", "DGL", "both"], default="DistDGL")
+    ap.add_argument("--expect-format", choices=["DistDGL", "DGL", "both", "chunked", "DistDGL+chunked"],
+                    default="DistDGL",
+                    help="chunked: <out>/chunked/ (DGL's chunked format, read as DGL's pipeline "
+                         "reads it) and <out>/partition_assignment/")
+    ap.add_argument("--num-parts", type=int, default=1, help="chunked: the assignment's partitions")
     ap.add_argument("--split-counts", choices=["global", "reference", "either"], default="global")
     ap.add_argument("--base-dir", help="directory relative input paths resolve against "
                                        "(default: the config file's directory)")
@@ -1142,8 +1291,13 @@ def main(argv=None):
     ap.add_argument("--reference-quirks", action="store_true",
                     help="tolerate known GraphStorm 0.5.1 output bugs (see sample_data/README.md): "
                          "a 1-row partition feature saved squeezed to 1-D")
+    ap.add_argument("--structure-only", action="store_true",
+                    help="compare nodes and edges per raw ID only (data arrays: row counts), no "
+                         "side files: for an output another tool built from the same tables "
+                         "(GSProcessing: its own splits, label maps and feature handling)")
     args = ap.parse_args(argv)
     summary = []
+    labels = []
     try:
         conf = json.load(open(args.conf))
         for k in ("nodes", "edges"):
@@ -1151,13 +1305,25 @@ def main(argv=None):
                 R.fatal(f"config lacks {k!r}")
         base = args.base_dir or os.path.dirname(os.path.abspath(args.conf))
         E = build_expected(conf, base, args)
-        raw_keys = load_raw_id_maps(args.out, E)
+        fmt = args.expect_format
+        chunked = fmt in ("chunked", "DistDGL+chunked")
         graphs, stats = [], []
-        if args.expect_format in ("DistDGL", "both"):
+        if chunked:
+            ck = os.path.join(args.out, "chunked")
+            ck_keys = load_raw_id_maps(ck, E)
+            G = load_chunked(args.out, args.graph_name, E, args, args.num_parts)
+            s = {}
+            compare(G, E, ck_keys, args, summary, s)
+            check_side_files(ck, E, conf, args, [G], [s])
+            labels.append("chunked")
+            if fmt == "chunked":
+                raise Done
+        raw_keys = load_raw_id_maps(args.out, E)
+        if args.expect_format in ("DistDGL", "both", "DistDGL+chunked"):
             G, meta = load_distdgl(args.out, args.graph_name, E, args)
             graphs.append(G)
             s = {}
-            compare(G, E, raw_keys, args, summary, s)
+            compare(G, E, raw_keys, args, [] if summary else summary, s)
             stats.append(s)
         if args.expect_format in ("DGL", "both"):
             G = load_dgl(args.out, args.graph_name, E, args.expect_format == "both")
@@ -1166,8 +1332,9 @@ def main(argv=None):
             sm = []
             compare(G, E, raw_keys, args, sm if summary else summary, s)
             stats.append(s)
-        check_side_files(args.out, E, conf, args, graphs, stats)
-    except Fatal:
+        if not args.structure_only:
+            check_side_files(args.out, E, conf, args, graphs, stats)
+    except (Fatal, Done):
         pass
     except Exception:  # an oracle crash is a failure too, never a pass
         import traceback
@@ -1179,7 +1346,7 @@ def main(argv=None):
         return 1
     nt = " ".join(f"{t}={len(sp)}" for t, sp in sorted(E.ntypes.items()))
     et = " ".join(f"{':'.join(r)}={len(x['src'])}" for r, x in sorted(E.rels.items()))
-    fmt = " + ".join(g.label for g in graphs)
+    fmt = " + ".join(labels + [g.label for g in graphs])
     notes = list(dict.fromkeys(n for n in R.notes if n != "__gs_orig_id"))
     print(f"check_output: OK ({fmt}; nodes {nt}; edges {et}; masks {', '.join(summary)}"
           f"{'; notes: ' + '; '.join(notes) if notes else ''})")

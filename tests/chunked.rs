@@ -1,0 +1,351 @@
+//! `construct --output-format chunked` and `graphprep partition`: partitioning graphprep's own
+//! chunked output gives `construct`'s DistDGL output file for file, byte for byte (timings in
+//! `partition_stats.json` aside), with the same partition assignment; a real GSProcessing
+//! output (`shared/bench/gsprocessing-sample/`) partitions into the graph `construct` builds
+//! from the same tables (per raw ID); bad chunked input fails with the file and place named.
+//! (DGL loads both: `tests/dgl_compat.rs`.)
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{files, raw_ids, repo, without_timings};
+use serde_json::Value;
+
+fn graphprep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_graphprep"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) {
+    let o = graphprep(args);
+    assert!(
+        o.status.success(),
+        "graphprep {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file of `a` equals the one of `b` (same set of files).
+fn assert_same_files(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "file sets of {a:?} and {b:?}"
+    );
+    for (name, bytes) in &fa {
+        assert!(
+            without_timings(name, bytes) == without_timings(name, &fb[name]),
+            "{name:?} differs between {a:?} and {b:?}"
+        );
+    }
+}
+
+/// construct (DistDGL) vs construct (chunked) + partition, for one sample and flag set.
+fn partition_equals_construct(sample: &str, graph: &str, flags: &[&str]) {
+    let conf = repo().join("sample_data").join(sample).join("config.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let direct = tmp.path().join("direct");
+    let chunked = tmp.path().join("chunked-out");
+    let parted = tmp.path().join("parted");
+    let base = [
+        "construct",
+        "--conf-file",
+        s(&conf),
+        "--graph-name",
+        graph,
+        "--quiet",
+    ];
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend(["--output-dir", s(&direct)]);
+    a.extend(flags);
+    ok(&a);
+    let mut a: Vec<&str> = base.to_vec();
+    a.extend([
+        "--output-dir",
+        s(&chunked),
+        "--output-format",
+        "chunked",
+        "--chunk-rows",
+        "3",
+    ]);
+    a.extend(flags);
+    ok(&a);
+    // partition reads the chunked folder with the same partitioning flags
+    let input = chunked.join("chunked");
+    let mut a = vec![
+        "partition",
+        "--input-dir",
+        s(&input),
+        "--output-dir",
+        s(&parted),
+        "--quiet",
+        "--partition-assignment",
+    ];
+    let part_flags: Vec<&str> = flags
+        .iter()
+        .copied()
+        .filter(|f| *f != "--add-reverse-edges")
+        .collect();
+    a.extend(part_flags);
+    ok(&a);
+    // the assignment construct wrote beside the chunked graph is partition's
+    assert_same_files(
+        &chunked.join("partition_assignment"),
+        &parted.join("partition_assignment"),
+    );
+    std::fs::remove_dir_all(parted.join("partition_assignment")).unwrap();
+    assert_same_files(&direct, &parted);
+    common::read_back(&parted);
+}
+
+#[test]
+fn partition_of_chunked_output_equals_construct_byte_for_byte() {
+    partition_equals_construct("shop", "shop", &["--num-parts", "2"]);
+    partition_equals_construct(
+        "shop",
+        "shop",
+        &[
+            "--num-parts",
+            "3",
+            "--part-method",
+            "random",
+            "--add-reverse-edges",
+            "--seed",
+            "7",
+        ],
+    );
+    // every transform, hard negatives (construction IDs in the chunked files, shuffled IDs
+    // after partitioning), homogeneous graph
+    partition_equals_construct("shop_transforms", "shop", &["--num-parts", "2"]);
+    partition_equals_construct("homo", "homo", &["--num-parts", "2"]);
+}
+
+fn gsp() -> PathBuf {
+    repo().join("../shared/bench/gsprocessing-sample")
+}
+
+/// `part0/node_feat.dgl` of a one-partition output: `type/name` → rows as f64, in
+/// construction-ID order (one partition: shuffled = construction order within a type).
+fn node_rows(out: &Path) -> BTreeMap<String, Vec<Vec<f64>>> {
+    common::part0(out, "node_feat.dgl")
+        .iter()
+        .map(|(k, t)| (k.clone(), common::rows_f64(t)))
+        .collect()
+}
+
+/// Rows keyed by raw ID.
+fn by_raw(out: &Path, ntype: &str, rows: &[Vec<f64>]) -> BTreeMap<String, Vec<f64>> {
+    let ids = raw_ids(out, ntype).expect("raw ID map");
+    assert_eq!(ids.len(), rows.len(), "{ntype}");
+    ids.iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .zip(rows.iter().cloned())
+        .collect()
+}
+
+#[test]
+fn gsprocessing_output_partitions_into_the_graph_construct_builds() {
+    let g = gsp();
+    if !g.join("output/metadata.json").is_file() {
+        panic!("the GSProcessing sample is missing at {g:?} (shared/bench/gsprocessing-sample)");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let parted = tmp.path().join("parted");
+    let built = tmp.path().join("built");
+    ok(&[
+        "partition",
+        "--input-dir",
+        s(&g.join("output")),
+        "--output-dir",
+        s(&parted),
+        "--quiet",
+    ]);
+    common::read_back(&parted);
+    ok(&[
+        "construct",
+        "--conf-file",
+        s(&g.join("input/gconstruct-config.json")),
+        "--output-dir",
+        s(&built),
+        "--graph-name",
+        "gsp",
+        "--add-reverse-edges",
+        "--quiet",
+    ]);
+    let cfg: Value =
+        serde_json::from_slice(&std::fs::read(parted.join("gsp.json")).unwrap()).unwrap();
+    assert_eq!(cfg["num_nodes"], 102);
+    assert_eq!(cfg["num_edges"], 780);
+    let (p, b) = (node_rows(&parted), node_rows(&built));
+    // same feature names (GSProcessing's `feat` is its own: one column of the three)
+    assert_eq!(
+        p.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "feature names"
+    );
+    // age per raw user ID: the same values
+    assert_eq!(
+        by_raw(&parted, "user", &p["user/age"]),
+        by_raw(&built, "user", &b["user/age"])
+    );
+    // label per raw item ID: GSProcessing's label_map applied to construct's raw label
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(g.join("output/metadata.json")).unwrap()).unwrap();
+    let label_map = &meta["graph_info"]["label_map"];
+    let (pl, bl) = (
+        by_raw(&parted, "item", &p["item/label"]),
+        by_raw(&built, "item", &b["item/label"]),
+    );
+    assert_eq!(pl.len(), 40);
+    for (id, raw) in &bl {
+        let want = label_map[(raw[0] as i64).to_string()].as_i64().unwrap() as f64;
+        assert_eq!(pl[id], vec![want], "label of item {id}");
+    }
+    // GSProcessing's masks: 0/1, disjoint, covering 80/10/10 of the items
+    let masks: Vec<&Vec<Vec<f64>>> = ["train_mask", "val_mask", "test_mask"]
+        .iter()
+        .map(|m| &p[&format!("item/{m}")])
+        .collect();
+    let sums: Vec<f64> = masks.iter().map(|m| m.iter().map(|r| r[0]).sum()).collect();
+    assert_eq!(sums.iter().sum::<f64>(), 40.0, "{sums:?}");
+    assert_eq!(sums[0], 32.0, "{sums:?}");
+}
+
+fn partition_err(input: &Path, out: &Path) -> String {
+    let o = graphprep(&[
+        "partition",
+        "--input-dir",
+        s(input),
+        "--output-dir",
+        s(out),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "must fail with exit code 1");
+    assert!(!out.join("gsp.json").exists(), "nothing half-written");
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+type Breaker = Box<dyn Fn(&Path)>;
+
+#[test]
+fn bad_chunked_input_names_the_file_and_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = gsp().join("output");
+    let cases: Vec<(&str, Breaker)> = vec![
+        (
+            "edges.user:clicks:item.row_counts[1]",
+            Box::new(|d: &Path| {
+                edit_meta(d, |m| {
+                    m["edges"]["user:clicks:item"]["row_counts"] = serde_json::json!([150, 149])
+                })
+            }),
+        ),
+        (
+            "num_nodes_per_type",
+            Box::new(|d: &Path| {
+                edit_meta(d, |m| m["num_nodes_per_type"] = serde_json::json!([40, 12]))
+            }),
+        ),
+        (
+            "node ID 45 is out of range",
+            Box::new(|d: &Path| {
+                edit_meta(d, |m| {
+                    m["num_nodes_per_type"] = serde_json::json!([40, 12, 45])
+                })
+            }),
+        ),
+        (
+            "missing required key",
+            Box::new(|d: &Path| {
+                edit_meta(d, |m| {
+                    m.as_object_mut().unwrap().remove("edge_type");
+                })
+            }),
+        ),
+        (
+            "not a readable Parquet file",
+            Box::new(|d: &Path| {
+                let m = read_meta(d);
+                let f = m["edges"]["item:tagged:tag"]["data"][0].as_str().unwrap();
+                std::fs::write(d.join(f), b"PAR1 not really").unwrap();
+            }),
+        ),
+    ];
+    for (i, (want, break_it)) in cases.iter().enumerate() {
+        let d = tmp.path().join(format!("in{i}"));
+        common::copy_dir(&src, &d);
+        break_it(&d);
+        let e = partition_err(&d, &tmp.path().join(format!("out{i}")));
+        assert!(e.contains(want), "want '{want}' in: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+    // no metadata.json
+    let e = partition_err(tmp.path(), &tmp.path().join("o"));
+    assert!(e.contains("metadata.json"), "{e}");
+    // an output dir holding the input is refused before anything is replaced
+    let d = tmp.path().join("in0");
+    let o = graphprep(&[
+        "partition",
+        "--input-dir",
+        s(&d),
+        "--output-dir",
+        s(tmp.path()),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("holds --input-dir"));
+    assert!(d.join("metadata.json").is_file());
+}
+
+fn read_meta(d: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(d.join("metadata.json")).unwrap()).unwrap()
+}
+
+fn edit_meta(d: &Path, f: impl Fn(&mut Value)) {
+    let mut m = read_meta(d);
+    f(&mut m);
+    std::fs::write(d.join("metadata.json"), m.to_string()).unwrap();
+}
+
+#[test]
+fn chunked_output_rejects_what_dgl_would_silently_break_on() {
+    // a node type with no nodes: the chunked writer refuses (a 0-byte / 0-row file)
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path();
+    std::fs::write(data.join("n.csv"), "id\n1\n2\n").unwrap();
+    std::fs::write(data.join("e.csv"), "s,d\n1,2\n").unwrap();
+    std::fs::write(data.join("lonely.csv"), "id\n").unwrap();
+    let conf = serde_json::json!({"version": "gconstruct-v0.1",
+        "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": ["n.csv"], "node_id_col": "id"},
+                  {"node_type": "lonely", "format": {"name": "csv"}, "files": ["lonely.csv"], "node_id_col": "id"}],
+        "edges": [{"relation": ["n", "to", "n"], "format": {"name": "csv"}, "files": ["e.csv"],
+                   "source_id_col": "s", "dest_id_col": "d"}]});
+    std::fs::write(data.join("c.json"), conf.to_string()).unwrap();
+    let out = data.join("out");
+    let o = graphprep(&[
+        "construct",
+        "--conf-file",
+        s(&data.join("c.json")),
+        "--output-dir",
+        s(&out),
+        "--graph-name",
+        "g",
+        "--output-format",
+        "chunked",
+        "--quiet",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("lonely"), "{err}");
+    assert!(!out.join("chunked").exists(), "nothing half-written");
+}
