@@ -43,6 +43,9 @@ fn assert_same_files(a: &Path, b: &Path) {
         "file sets of {a:?} and {b:?}"
     );
     for (name, bytes) in &fa {
+        if name == Path::new(".graphprep-manifest") {
+            continue; // lists partition_assignment/, removed from one side before comparing
+        }
         assert!(
             without_timings(name, bytes) == without_timings(name, &fb[name]),
             "{name:?} differs between {a:?} and {b:?}"
@@ -186,39 +189,95 @@ fn gsprocessing_output_partitions_into_the_graph_construct_builds() {
         serde_json::from_slice(&std::fs::read(parted.join("gsp.json")).unwrap()).unwrap();
     assert_eq!(cfg["num_nodes"], 102);
     assert_eq!(cfg["num_edges"], 780);
-    let (p, b) = (node_rows(&parted), node_rows(&built));
+    let (p, built_rows) = (node_rows(&parted), node_rows(&built));
+    let b = &built_rows;
     // same feature names (GSProcessing's `feat` is its own: one column of the three)
     assert_eq!(
         p.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),
         "feature names"
     );
-    // age per raw user ID: the same values
+    // user/age: what DGL's pipeline reads (the files concatenated in listed order), node by
+    // node; the same values as construct's, but GSProcessing 0.5.1 wrote this sample's user
+    // feature rows in an order that does not follow its own raw ID map (measured: DGL's own
+    // data_proc_pipeline.py gives the same per-node values as graphprep), so per raw ID only
+    // the multiset agrees
+    let meta: Value =
+        serde_json::from_slice(&std::fs::read(g.join("output/metadata.json")).unwrap()).unwrap();
+    let files: Vec<PathBuf> = meta["node_data"]["user"]["age"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| g.join("output").join(f.as_str().unwrap()))
+        .collect();
+    let age_files = int_column(&files, "age");
+    let ours: Vec<i64> = p["user/age"].iter().map(|r| r[0] as i64).collect();
     assert_eq!(
-        by_raw(&parted, "user", &p["user/age"]),
-        by_raw(&built, "user", &b["user/age"])
+        ours, age_files,
+        "user/age row i = node i, files in listed order"
     );
+    let mut a: Vec<i64> = ours.clone();
+    let mut b: Vec<i64> = b["user/age"].iter().map(|r| r[0] as i64).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "user/age values");
     // label per raw item ID: GSProcessing's label_map applied to construct's raw label
     let meta: Value =
         serde_json::from_slice(&std::fs::read(g.join("output/metadata.json")).unwrap()).unwrap();
     let label_map = &meta["graph_info"]["label_map"];
     let (pl, bl) = (
         by_raw(&parted, "item", &p["item/label"]),
-        by_raw(&built, "item", &b["item/label"]),
+        by_raw(&built, "item", &built_rows["item/label"]),
     );
     assert_eq!(pl.len(), 40);
     for (id, raw) in &bl {
         let want = label_map[(raw[0] as i64).to_string()].as_i64().unwrap() as f64;
         assert_eq!(pl[id], vec![want], "label of item {id}");
     }
-    // GSProcessing's masks: 0/1, disjoint, covering 80/10/10 of the items
-    let masks: Vec<&Vec<Vec<f64>>> = ["train_mask", "val_mask", "test_mask"]
-        .iter()
-        .map(|m| &p[&format!("item/{m}")])
-        .collect();
-    let sums: Vec<f64> = masks.iter().map(|m| m.iter().map(|r| r[0]).sum()).collect();
-    assert_eq!(sums.iter().sum::<f64>(), 40.0, "{sums:?}");
-    assert_eq!(sums[0], 32.0, "{sums:?}");
+    // masks are GSProcessing's own (this sample: every item in train), node by node as its
+    // files hold them
+    for m in ["train_mask", "val_mask", "test_mask"] {
+        let files: Vec<PathBuf> = meta["node_data"]["item"][m]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| g.join("output").join(f.as_str().unwrap()))
+            .collect();
+        let ours: Vec<i64> = p[&format!("item/{m}")]
+            .iter()
+            .map(|r| r[0] as i64)
+            .collect();
+        assert_eq!(ours, int_column(&files, m), "item/{m}");
+    }
+}
+
+/// An integer column of Parquet files, concatenated in order.
+fn int_column(files: &[PathBuf], name: &str) -> Vec<i64> {
+    use arrow::array::AsArray;
+    let mut out = Vec::new();
+    for f in files {
+        let r = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            std::fs::File::open(f).unwrap(),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        for b in r {
+            let b = b.unwrap();
+            let c = arrow::compute::cast(
+                b.column_by_name(name).unwrap(),
+                &arrow::datatypes::DataType::Int64,
+            )
+            .unwrap();
+            out.extend(
+                c.as_primitive::<arrow::datatypes::Int64Type>()
+                    .values()
+                    .iter()
+                    .copied(),
+            );
+        }
+    }
+    out
 }
 
 fn partition_err(input: &Path, out: &Path) -> String {
@@ -257,7 +316,7 @@ fn bad_chunked_input_names_the_file_and_place() {
             }),
         ),
         (
-            "node ID 45 is out of range",
+            "is out of range: its type has 45 nodes",
             Box::new(|d: &Path| {
                 edit_meta(d, |m| {
                     m["num_nodes_per_type"] = serde_json::json!([40, 12, 45])

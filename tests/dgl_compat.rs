@@ -161,3 +161,98 @@ fn shop_transforms_two_partitions() {
         );
     }
 }
+
+/// `--output-format chunked`: the oracle reads `<out>/chunked/` as DGL's dispatch pipeline
+/// reads it (edge files concatenated in listed order = edge IDs, data files concatenated =
+/// node order) and checks it per raw ID against the input tables, plus the rules the
+/// pipeline breaks on silently and the partition assignment's invariants.
+#[test]
+fn chunked_output_read_as_dgls_pipeline_reads_it() {
+    construct_and_check(
+        "shop",
+        "shop",
+        &[
+            "--output-format",
+            "chunked",
+            "--num-parts",
+            "3",
+            "--chunk-rows",
+            "4",
+        ],
+        &["--expect-format", "chunked", "--num-parts", "3"],
+    );
+    construct_and_check(
+        "shop_transforms",
+        "shop",
+        &[
+            "--output-format",
+            "DistDGL",
+            "chunked",
+            "--num-parts",
+            "2",
+            "--part-method",
+            "random",
+            "--add-reverse-edges",
+        ],
+        &[
+            "--expect-format",
+            "DistDGL+chunked",
+            "--num-parts",
+            "2",
+            "--reverse-edges",
+        ],
+    );
+    construct_and_check(
+        "homo",
+        "homo",
+        &[
+            "--output-format",
+            "chunked",
+            "--num-parts",
+            "2",
+            "--chunk-rows",
+            "7",
+        ],
+        &["--expect-format", "chunked", "--num-parts", "2"],
+    );
+}
+
+/// `graphprep partition` of a real GSProcessing output loads in DGL 2.1 (`DGL_DIST_DEBUG=1`)
+/// and carries, per raw ID, the nodes and edges of its input tables with reverse edges
+/// (GSProcessing's default); its data arrays are GSProcessing's own (see tests/chunked.rs).
+#[test]
+fn partition_of_gsprocessing_output_loads_in_dgl() {
+    let g = repo().join("../shared/bench/gsprocessing-sample");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("parts");
+    for parts in ["1", "3"] {
+        let st = Command::new(env!("CARGO_BIN_EXE_graphprep"))
+            .args(["partition", "--quiet", "--num-parts", parts, "--input-dir"])
+            .arg(g.join("output"))
+            .arg("--output-dir")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            st.status.success(),
+            "{}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+        let check = Command::new(python())
+            .arg(repo().join("tests/dgl/check_output.py"))
+            .arg("--conf")
+            .arg(g.join("input/gconstruct-config.json"))
+            .arg("--out")
+            .arg(&out)
+            .args(["--graph-name", "gsp", "--reverse-edges", "--structure-only"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&check.stdout);
+        assert!(
+            check.status.success() && text.contains("check_output: OK"),
+            "{text}{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        eprintln!("gsprocessing sample, {parts} part(s): {}", text.trim());
+    }
+}

@@ -546,7 +546,7 @@ mod tests {
             (GSP.replace("\"row_counts\": [1, 3]", "\"row_counts\": [1]"), "edges.user:clicks:item.row_counts"),
             (GSP.replace("\"name\": \"parquet\", \"delimiter\": \"\"},\n                    \"data\": [\"n/", "\"name\": \"hdf5\"},\n                    \"data\": [\"n/"), "node_data.user.age.format.name"),
             (GSP.replace("\"node_data\": {\"user\"", "\"node_data\": {\"nobody\""), "node_data.nobody"),
-            (GSP.replace("\"edge_type\": [\"user:clicks:item\", ", "\"edge_type\": ["), "edges.user:clicks:item"),
+            (GSP.replace("\"edge_type\": [\"user:clicks:item\", ", "\"edge_type\": [").replace("\"num_edges_per_type\": [4, 4]", "\"num_edges_per_type\": [4]"), "edges.user:clicks:item"),
         ];
         for (text, path) in cases {
             let e = Metadata::parse(&text, Path::new("metadata.json"))
