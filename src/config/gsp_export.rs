@@ -169,18 +169,14 @@ const CSV_DEFAULT_SEPARATOR: &str = ",";
 const VALID_OUT_DTYPES: [&str; 2] = ["float32", "float64"];
 const IMPUTER_NOTE: &str = "GSProcessing's converter adds `\"imputer\": \"mean\"`: missing \
      values become the column mean, where construct rejects them (feature validation)";
-/// GConstruct transforms GSProcessing's converter knows.
-const CONVERTIBLE_TRANSFORMS: &[&str] = &[
-    "max_min_norm",
-    "standard",
-    "rank_gauss",
-    "to_categorical",
-    "bucket_numerical",
-    "tokenize_hf",
-    "bert_hf",
-    "edge_dst_hard_negative",
-    "no-op",
-];
+/// GConstruct transforms GSProcessing's converter knows: every one but `tabular`.
+fn convertible_transforms() -> Vec<&'static str> {
+    super::raw::TRANSFORM_NAMES
+        .iter()
+        .copied()
+        .filter(|n| *n != "tabular")
+        .collect()
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -698,13 +694,14 @@ impl Walk {
                 return Value::Null;
             }
         };
-        if !CONVERTIBLE_TRANSFORMS.contains(&name) {
+        let convertible = convertible_transforms();
+        if !convertible.contains(&name) {
             self.rejected(
                 &np,
                 format!(
                     "GSProcessing's converter does not support the transform {name:?} \
                      (\"Unsupported GConstruct transformation name\"); it supports {}",
-                    list_keys(CONVERTIBLE_TRANSFORMS)
+                    list_keys(&convertible)
                 ),
             );
             return Value::Null;

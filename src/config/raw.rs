@@ -279,14 +279,7 @@ pub fn list_keys(keys: &[&str]) -> String {
 
 /// JSON type name of a value, for messages.
 pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
+    crate::format::chunked::kind(v)
 }
 
 /// Checks that `v` is an object whose keys are all in `allowed`.

@@ -806,6 +806,21 @@ fn read_data(
             format!("{at}: its files hold {total} rows, but the type has {rows} (num_nodes_per_type / its edge count)"),
         ));
     }
+    // one .npy file holding every row: its mapping is the array (no copy; the pages stay
+    // reclaimable page cache, like a spilled array)
+    if fs.format == FileFormat::Numpy && paths.len() == 1 {
+        let t = crate::format::npy::load_npy(&paths[0])?;
+        if t.shape.is_empty() || t.shape.len() > 2 {
+            return Err(Error::input(
+                &paths[0],
+                format!(
+                    "{at}: array of shape {:?}; only 1-D and 2-D arrays are supported",
+                    t.shape
+                ),
+            ));
+        }
+        return Ok(t);
+    }
     // decode a window of files at a time (in parallel), copy them in order
     let window = rayon::current_num_threads().max(1);
     let mut buf: Option<(AnyBuf, DType, Vec<usize>, String)> = None;

@@ -96,7 +96,8 @@ fn bad(file: &Path, at: &str, msg: impl std::fmt::Display) -> Error {
     Error::input(file, format!("{at}: {msg}"))
 }
 
-fn kind(v: &Value) -> &'static str {
+/// JSON type name of a value, for messages.
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -107,40 +108,37 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn strings(file: &Path, at: &str, v: &Value) -> Result<Vec<String>> {
+/// A JSON list whose every element `get` accepts (`what` names the element kind in errors).
+fn list_of<T>(
+    file: &Path,
+    at: &str,
+    v: &Value,
+    what: &str,
+    get: impl Fn(&Value) -> Option<T>,
+) -> Result<Vec<T>> {
     let arr = v
         .as_array()
         .ok_or_else(|| bad(file, at, format!("expected a list, found {}", kind(v))))?;
     arr.iter()
         .enumerate()
         .map(|(i, x)| {
-            x.as_str().map(str::to_string).ok_or_else(|| {
+            get(x).ok_or_else(|| {
                 bad(
                     file,
                     &format!("{at}[{i}]"),
-                    format!("expected a string, found {}", kind(x)),
+                    format!("expected {what}, found {x}"),
                 )
             })
         })
         .collect()
 }
 
+fn strings(file: &Path, at: &str, v: &Value) -> Result<Vec<String>> {
+    list_of(file, at, v, "a string", |x| x.as_str().map(str::to_string))
+}
+
 fn counts(file: &Path, at: &str, v: &Value) -> Result<Vec<u64>> {
-    let arr = v
-        .as_array()
-        .ok_or_else(|| bad(file, at, format!("expected a list, found {}", kind(v))))?;
-    arr.iter()
-        .enumerate()
-        .map(|(i, x)| {
-            x.as_u64().ok_or_else(|| {
-                bad(
-                    file,
-                    &format!("{at}[{i}]"),
-                    format!("expected a non-negative integer, found {x}"),
-                )
-            })
-        })
-        .collect()
+    list_of(file, at, v, "a non-negative integer", Value::as_u64)
 }
 
 fn nested_counts(file: &Path, at: &str, v: &Value) -> Result<Vec<Vec<u64>>> {

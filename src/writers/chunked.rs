@@ -161,6 +161,39 @@ pub fn validate(g: &Graph) -> Result<()> {
 }
 
 /// A file to write.
+/// The files of every array of one type (`<base>/<name>/part-NNNNN.npy`, cut at `ch`), as
+/// write jobs and as metadata entries.
+fn array_jobs<'g>(
+    data: &'g [NamedTensor],
+    base: &str,
+    ch: &[(u64, u64)],
+    jobs: &mut Vec<Job<'g>>,
+) -> Vec<(String, FileSet)> {
+    let names: Vec<String> = data.iter().map(|d| d.name.clone()).collect();
+    let mut feats = Vec::new();
+    for (d, fd) in data.iter().zip(&folders(&names)) {
+        let files: Vec<String> = (0..ch.len())
+            .map(|k| format!("{base}/{fd}/part-{k:05}.npy"))
+            .collect();
+        for (range, path) in ch.iter().zip(&files) {
+            jobs.push(Job::Array {
+                t: d,
+                range: *range,
+                path: path.clone(),
+            });
+        }
+        feats.push((
+            d.name.clone(),
+            FileSet {
+                format: FileFormat::Numpy,
+                data: files,
+                row_counts: None,
+            },
+        ));
+    }
+    feats
+}
+
 enum Job<'a> {
     Edges {
         r: usize,
@@ -233,29 +266,7 @@ pub fn write_chunked(
         let rb: Vec<usize> = data.iter().map(|d| d.tensor.row_bytes()).collect();
         let ch = chunks(n, rows_per_file(&rb, n, opts.chunk_rows));
         nchunks.push(ch.iter().map(|c| c.1 - c.0).collect::<Vec<_>>());
-        let names: Vec<String> = data.iter().map(|d| d.name.clone()).collect();
-        let fdirs = folders(&names);
-        let mut feats = Vec::new();
-        for (d, fd) in data.iter().zip(&fdirs) {
-            let files: Vec<String> = (0..ch.len())
-                .map(|k| format!("node_data/{}/{fd}/part-{k:05}.npy", nt_dirs[t]))
-                .collect();
-            for (range, path) in ch.iter().zip(&files) {
-                jobs.push(Job::Array {
-                    t: d,
-                    range: *range,
-                    path: path.clone(),
-                });
-            }
-            feats.push((
-                d.name.clone(),
-                FileSet {
-                    format: FileFormat::Numpy,
-                    data: files,
-                    row_counts: None,
-                },
-            ));
-        }
+        let feats = array_jobs(data, &format!("node_data/{}", nt_dirs[t]), &ch, &mut jobs);
         if !feats.is_empty() {
             meta.node_data.push((ty.clone(), feats));
         }
@@ -290,29 +301,7 @@ pub fn write_chunked(
                 row_counts: None,
             },
         ));
-        let names: Vec<String> = data.iter().map(|d| d.name.clone()).collect();
-        let fdirs = folders(&names);
-        let mut feats = Vec::new();
-        for (d, fd) in data.iter().zip(&fdirs) {
-            let files: Vec<String> = (0..ch.len())
-                .map(|k| format!("edge_data/{}/{fd}/part-{k:05}.npy", et_dirs[r]))
-                .collect();
-            for (range, path) in ch.iter().zip(&files) {
-                jobs.push(Job::Array {
-                    t: d,
-                    range: *range,
-                    path: path.clone(),
-                });
-            }
-            feats.push((
-                d.name.clone(),
-                FileSet {
-                    format: FileFormat::Numpy,
-                    data: files,
-                    row_counts: None,
-                },
-            ));
-        }
+        let feats = array_jobs(data, &format!("edge_data/{}", et_dirs[r]), &ch, &mut jobs);
         if !feats.is_empty() {
             meta.edge_data.push((key, feats));
         }
