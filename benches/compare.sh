@@ -52,15 +52,8 @@ fi
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
-# measure NAME CMD...: appends "wall_s rss_kb" to $work/NAME
-measure() {
-  local name=$1; shift
-  # Let the previous run's output reach the disk first: otherwise its writeback competes with
-  # this run (the box has a ~250 MB/s disk and each products-0.1 run writes ~1.8 GB).
-  sync
-  /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
-  time_record "$work/time.txt" "$work/$name" "$name"
-}
+# measure NAME CMD...: time_measure into $work (benches/time_v.sh)
+measure() { time_measure "$work" "$@"; }
 
 [ ${#budgets[@]} = 0 ] && budgets=(default)
 for i in $(seq "$runs"); do

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scale-out routes on products-shaped data: a normal `construct` (DistDGL), `construct
-# --output-format chunked` (DGL's chunked format + partition assignment) and `partition` of
-# that chunked folder, each under /usr/bin/time -v; prints median wall time and peak RSS.
+# --output-format chunked` (DGL's chunked format + partition assignment), `partition` of that
+# chunked folder (partitioning again) and `partition --assignment` (with construct's
+# assignment: DGL's dispatch step on one machine), each under /usr/bin/time -v; prints median
+# wall time and peak RSS, and checks that both partition outputs are construct's.
 #
 #   benches/scaleout.sh [--scale S] [--runs N] [--parts P] [--method metis|random]
 #                       [--data DIR] [--dgl-tools DIR]
@@ -33,24 +35,25 @@ fi
 (cd "$repo" && cargo build --release -q)
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-measure() {
-  local name=$1; shift
-  sync
-  /usr/bin/time -v -o "$work/time.txt" "$@" >"$work/$name.log" 2>&1 || { cat "$work/$name.log" >&2; exit 1; }
-  time_record "$work/time.txt" "$work/$name" "$name"
-}
+# measure NAME CMD...: time_measure into $work (benches/time_v.sh)
+measure() { time_measure "$work" "$@"; }
 common=(--conf-file "$data/config.json" --graph-name products --num-parts "$parts" --part-method "$method"
         --add-reverse-edges --quiet)
 for i in $(seq "$runs"); do
-  rm -rf "$work/direct" "$work/chunked" "$work/parted"
+  rm -rf "$work/direct" "$work/chunked" "$work/parted" "$work/given"
   measure construct "$bin" construct "${common[@]}" --output-dir "$work/direct"
   measure construct-chunked "$bin" construct "${common[@]}" --output-dir "$work/chunked" --output-format chunked
   measure partition "$bin" partition --input-dir "$work/chunked/chunked" --output-dir "$work/parted" \
     --num-parts "$parts" --part-method "$method" --quiet
+  measure partition-assignment "$bin" partition --input-dir "$work/chunked/chunked" --output-dir "$work/given" \
+    --assignment "$work/chunked/partition_assignment" --quiet
 done
-# partition's output must be construct's, byte for byte (METIS timings aside)
-for f in $(cd "$work/direct" && find . -type f ! -name partition_stats.json | sort); do
-  cmp -s "$work/direct/$f" "$work/parted/$f" || { echo "partition output differs from construct's: $f" >&2; exit 1; }
+# partition's outputs must be construct's, byte for byte (partition_stats.json aside: METIS
+# timings, and no METIS section with --assignment)
+for f in $(cd "$work/direct" && find . -type f ! -name partition_stats.json ! -name .graphprep-manifest | sort); do
+  for o in parted given; do
+    cmp -s "$work/direct/$f" "$work/$o/$f" || { echo "partition output ($o) differs from construct's: $f" >&2; exit 1; }
+  done
 done
 col() { cut -d' ' -f"$2" "$work/$1" | median; }
 cw=$(col construct 1)
@@ -59,10 +62,10 @@ echo "products-$scale ($parts parts, $method, --add-reverse-edges, $(nproc) core
 echo
 echo "| run | runs | median wall (s) | median peak RSS (MiB) | vs construct (DistDGL) |"
 echo "|---|---|---|---|---|"
-for n in construct construct-chunked partition; do
+for n in construct construct-chunked partition partition-assignment; do
   printf "| %s | %s | %.2f | %.0f | %.2f |\n" "$n" "$runs" "$(col $n 1)" "$(echo "$(col $n 2)/1024" | bc -l)" "$(echo "$(col $n 1)/$cw" | bc -l)"
 done
-echo "partition output == construct output: byte-identical (partition_stats.json timings aside)"
+echo "partition outputs == construct output: byte-identical (partition_stats.json aside)"
 if [ -n "$tools" ]; then
   dglpy=$(bash "$repo/tests/dgl/setup_env.sh" | tail -1)
   rm -rf "$work/dglout"

@@ -23,3 +23,14 @@ time_record() {
 
 # median: the median of the numbers on stdin, one per line.
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2)? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# time_measure DIR NAME CMD...: runs CMD under /usr/bin/time -v (its output in DIR/NAME.log,
+# shown on failure) and appends "wall_s rss_kb" to DIR/NAME. Syncs first: the previous run's
+# writeback must not compete with this run (the box has a ~250 MB/s disk and a products-0.1
+# run writes ~1.8 GB).
+time_measure() {
+  local dir=$1 name=$2; shift 2
+  sync
+  /usr/bin/time -v -o "$dir/time.txt" "$@" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; exit 1; }
+  time_record "$dir/time.txt" "$dir/$name" "$name"
+}

@@ -24,11 +24,16 @@ pub struct StageRecord {
 
 /// The process's peak resident set so far (`VmHWM` of `/proc/self/status`), in bytes.
 pub fn peak_rss() -> u64 {
+    status_bytes("VmHWM:")
+}
+
+/// A `kB` entry of `/proc/self/status`, in bytes.
+fn status_bytes(key: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-            l[6..]
+            let l = s.lines().find(|l| l.starts_with(key))?;
+            l[key.len()..]
                 .trim()
                 .trim_end_matches("kB")
                 .trim()

@@ -72,7 +72,7 @@ fn partition_equals_construct(sample: &str, graph: &str, flags: &[&str]) {
     a.extend(["--output-dir", s(&direct)]);
     a.extend(flags);
     ok(&a);
-    let mut a: Vec<&str> = base.to_vec();
+    let mut a: Vec<&str> = base.iter().copied().filter(|f| *f != "--quiet").collect();
     a.extend([
         "--output-dir",
         s(&chunked),
@@ -82,7 +82,12 @@ fn partition_equals_construct(sample: &str, graph: &str, flags: &[&str]) {
         "3",
     ]);
     a.extend(flags);
-    ok(&a);
+    let o = graphprep(&a);
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "graphprep {a:?} failed: {log}");
+    // nodes moved for DGL's dispatch rules make the exported assignment differ from the one
+    // construct's DistDGL output used
+    let moved = log.contains("partition assignment: moved");
     // partition reads the chunked folder with the same partitioning flags
     let input = chunked.join("chunked");
     let mut a = vec![
@@ -109,6 +114,35 @@ fn partition_equals_construct(sample: &str, graph: &str, flags: &[&str]) {
     std::fs::remove_dir_all(parted.join("partition_assignment")).unwrap();
     assert_same_files(&direct, &parted);
     common::read_back(&parted);
+    // with construct's assignment instead of partitioning again (DGL's dispatch step on one
+    // machine): the same partitions; partition_stats.json has no METIS section then
+    let given = tmp.path().join("given");
+    let assignment = chunked.join("partition_assignment");
+    ok(&[
+        "partition",
+        "--input-dir",
+        s(&input),
+        "--output-dir",
+        s(&given),
+        "--quiet",
+        "--assignment",
+        s(&assignment),
+    ]);
+    common::read_back(&given);
+    if moved {
+        return;
+    }
+    let (fd, fg) = (files(&direct), files(&given));
+    assert_eq!(fd.keys().collect::<Vec<_>>(), fg.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fd {
+        let skip = [".graphprep-manifest", "partition_stats.json"];
+        if !skip.iter().any(|k| name == Path::new(k)) {
+            assert!(
+                *bytes == fg[name],
+                "{name:?} differs with --assignment ({sample} {flags:?})"
+            );
+        }
+    }
 }
 
 #[test]
@@ -348,6 +382,30 @@ fn bad_chunked_input_names_the_file_and_place() {
         assert!(e.contains(want), "want '{want}' in: {e}");
         assert!(!e.contains("panicked"), "{e}");
     }
+    // an assignment that does not fit the graph
+    let asg = tmp.path().join("asg");
+    std::fs::create_dir_all(&asg).unwrap();
+    std::fs::write(
+        asg.join("partition_meta.json"),
+        r#"{"algo_name": "metis", "num_parts": 2, "version": "1.0.0"}"#,
+    )
+    .unwrap();
+    for (t, n) in [("item", 40), ("tag", 12), ("user", 49)] {
+        std::fs::write(asg.join(format!("{t}.txt")), "1\n".repeat(n)).unwrap();
+    }
+    let o = graphprep(&[
+        "partition",
+        "--input-dir",
+        s(&src),
+        "--output-dir",
+        s(&tmp.path().join("oa")),
+        "--assignment",
+        s(&asg),
+        "--quiet",
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("user.txt") && e.contains("49 lines"), "{e}");
     // no metadata.json
     let e = partition_err(tmp.path(), &tmp.path().join("o"));
     assert!(e.contains("metadata.json"), "{e}");

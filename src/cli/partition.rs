@@ -42,10 +42,15 @@ pub struct PartitionArgs {
     /// Where the partitions go (replaced as a whole when the run succeeds).
     #[arg(long, value_name = "DIR")]
     pub output_dir: PathBuf,
-    /// Number of partitions.
-    #[arg(long, default_value_t = 1, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub num_parts: u32,
+    /// Number of partitions (default 1, or the `num_parts` of --assignment).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub num_parts: Option<u32>,
+    /// Use this partition assignment instead of partitioning: a folder with partition_meta.json
+    /// and one `<ntype>.txt` per node type (DGL's step-1 output: graphprep's
+    /// <out>/partition_assignment, ParMETIS's or GraphStorm's). The single-machine
+    /// counterpart of DGL's dispatch step.
+    #[arg(long, value_name = "DIR", conflicts_with = "part_method")]
+    pub assignment: Option<PathBuf>,
     /// Partitioning algorithm.
     #[arg(long, value_enum, default_value = "metis")]
     pub part_method: PartMethodArg,
@@ -91,6 +96,63 @@ fn id_maps(
     Ok(out)
 }
 
+/// Reads an assignment folder for `g` (`partition_meta.json` + `<ntype>.txt`); `num_parts`
+/// (`--num-parts`), when given, must agree with it.
+fn load_assignment(
+    dir: &Path,
+    g: &crate::graph::Graph,
+    num_parts: Option<u32>,
+) -> Result<(crate::partition::Assignment, PartMethod)> {
+    use crate::format::chunked::{load_assignment_txt, PartitionMeta};
+    let meta = PartitionMeta::load(&dir.join("partition_meta.json"))?;
+    if let Some(n) = num_parts {
+        if n != meta.num_parts {
+            return Err(Error::input(
+                dir.join("partition_meta.json"),
+                format!(
+                    "num_parts is {}, but --num-parts is {n}; leave --num-parts out to use the \
+                     assignment's",
+                    meta.num_parts
+                ),
+            ));
+        }
+    }
+    let mut node_part = Vec::with_capacity(g.ntypes().len());
+    for (t, ty) in g.ntypes().iter().enumerate() {
+        let path = dir.join(format!("{ty}.txt"));
+        if !path.is_file() {
+            return Err(Error::input(
+                &path,
+                format!("missing: the assignment has no file for node type '{ty}'"),
+            ));
+        }
+        let parts = load_assignment_txt(&path, meta.num_parts)?;
+        if parts.len() as u64 != g.num_nodes()[t] {
+            return Err(Error::input(
+                &path,
+                format!(
+                    "{} lines, but node type '{ty}' has {} nodes (one partition ID per node)",
+                    parts.len(),
+                    g.num_nodes()[t]
+                ),
+            ));
+        }
+        node_part.push(parts);
+    }
+    let algo = if meta.algo_name == "random" {
+        PartMethod::Random
+    } else {
+        PartMethod::Metis
+    };
+    Ok((
+        crate::partition::Assignment {
+            num_parts: meta.num_parts,
+            node_part,
+        },
+        algo,
+    ))
+}
+
 /// Whether `inner` is `outer` or lies inside it (both canonicalized where they exist).
 fn inside(inner: &Path, outer: &Path) -> bool {
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -99,6 +161,7 @@ fn inside(inner: &Path, outer: &Path) -> bool {
 
 /// What a finished run built.
 struct Done {
+    num_parts: u32,
     nodes: u64,
     node_types: usize,
     edges: u64,
@@ -167,17 +230,32 @@ fn partition(a: &PartitionArgs, progress: &crate::progress::Progress) -> Result<
     if a.partition_assignment {
         formats.push(OutputFormat::Assignment);
     }
+    let (assignment, mut part_method) = match &a.assignment {
+        Some(dir) => {
+            let (asg, algo) = load_assignment(dir, g, a.num_parts)?;
+            (Some(asg), algo)
+        }
+        None => (None, PartMethod::Metis),
+    };
+    if a.assignment.is_none() {
+        part_method = match a.part_method {
+            PartMethodArg::Metis => PartMethod::Metis,
+            PartMethodArg::Random => PartMethod::Random,
+        };
+    }
+    let num_parts = assignment
+        .as_ref()
+        .map_or(a.num_parts.unwrap_or(1), |x| x.num_parts);
     let opts = OutputOptions {
         formats,
         graph_name,
-        num_parts: a.num_parts,
-        part_method: match a.part_method {
-            PartMethodArg::Metis => PartMethod::Metis,
-            PartMethodArg::Random => PartMethod::Random,
-        },
+        num_parts,
+        part_method,
         seed: a.seed.seed,
         output_conf_file: None,
         chunk_rows: None,
+        memory: Some(budget.bytes),
+        assignment,
     };
     let staging = Staging::create(&a.output_dir)?;
     let side = SideFiles {
@@ -201,6 +279,7 @@ fn partition(a: &PartitionArgs, progress: &crate::progress::Progress) -> Result<
     }
     staging.commit()?;
     Ok(Done {
+        num_parts,
         nodes: g.total_nodes(),
         node_types: g.ntypes().len(),
         edges: g.total_edges(),
@@ -239,7 +318,7 @@ pub fn run(a: PartitionArgs) -> i32 {
                     d.node_types,
                     d.edges,
                     d.edge_types,
-                    a.num_parts,
+                    d.num_parts,
                     a.output_dir.display(),
                     start.elapsed().as_secs_f64()
                 );

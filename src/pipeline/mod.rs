@@ -97,6 +97,8 @@ impl ConstructOptions {
             seed: self.seed,
             output_conf_file: self.output_conf_file.clone(),
             chunk_rows: self.chunk_rows,
+            memory: Some(self.memory.bytes),
+            assignment: None,
         }
     }
 }

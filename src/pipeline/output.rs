@@ -64,6 +64,12 @@ pub struct OutputOptions {
     pub output_conf_file: Option<PathBuf>,
     /// Chunked output: at most this many rows per file (`None`: files of about 256 MiB).
     pub chunk_rows: Option<usize>,
+    /// `--memory` in bytes: METIS's working memory is admitted against it before it runs.
+    pub memory: Option<u64>,
+    /// A partition assignment to use instead of partitioning (`partition --assignment`; its
+    /// `num_parts` is the run's). Nodes are moved only where a partition would hold no node of
+    /// a type with node data (logged).
+    pub assignment: Option<Assignment>,
 }
 
 /// The side outputs that come with a graph; `None` leaves the file out.
@@ -312,6 +318,24 @@ pub fn assign(
     opts: &OutputOptions,
     progress: &Progress,
 ) -> Result<(Assignment, Option<MetisReport>)> {
+    if let Some(given) = &opts.assignment {
+        let t = Instant::now();
+        let mut asg = given.clone();
+        let moved = crate::partition::metis::ensure_min_per_type(g, &mut asg, None);
+        if moved > 0 {
+            log::warn!(
+                "partition assignment: moved {moved} node(s) so that every partition holds a \
+                 node of every node type with data (DistDGL needs no zero-row feature tensor)"
+            );
+        }
+        progress.record(
+            "partition (given assignment)",
+            g.total_nodes(),
+            "nodes",
+            t.elapsed().as_secs_f64(),
+        );
+        return Ok((asg, None));
+    }
     if opts.num_parts == 1 {
         return Ok((Assignment::single(g.num_nodes()), None));
     }
@@ -322,8 +346,15 @@ pub fn assign(
             None,
         ),
         PartMethod::Metis => {
-            let (asg, report) =
-                crate::partition::metis::metis_partition(g, opts.num_parts, opts.seed)?;
+            let (asg, report) = crate::partition::metis::metis_partition_with(
+                g,
+                opts.num_parts,
+                &crate::partition::metis::MetisOptions {
+                    seed: opts.seed,
+                    memory: opts.memory,
+                    ..Default::default()
+                },
+            )?;
             progress.record(
                 "  symmetric CSR",
                 report.num_undirected_edges,

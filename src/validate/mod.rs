@@ -130,12 +130,16 @@ pub struct MemoryInfo {
     pub edge_lists: u64,
     pub id_maps: u64,
     pub largest_block: u64,
+    /// METIS's symmetric CSR and working memory (`--part-method metis`, `--num-parts` > 1;
+    /// else 0), estimated with one undirected edge per input edge (per edge and its reverse
+    /// with `--add-reverse-edges`).
+    pub metis: u64,
     /// All data arrays (features, labels, masks) as held in memory.
     pub data_arrays: u64,
     /// Data arrays that spill to the workspace (beyond half the budget).
     pub spilled: u64,
-    /// What cannot spill: edge lists, ID maps and the largest block's decoded columns. Over
-    /// the budget, `construct` stops with a budget error.
+    /// What cannot spill: edge lists, ID maps and the larger of the largest block's decoded
+    /// columns and METIS's memory. Over the budget, `construct` stops with a budget error.
     pub floor: u64,
     /// The process, the floor and the data arrays kept in memory.
     pub peak: u64,
@@ -293,7 +297,19 @@ pub fn validate(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Re
     let edge_lists = total_edges * EDGE_BYTES;
     let budget = opts.memory.bytes;
     let resident = data_arrays.min(opts.memory.array_limit());
-    let floor = edge_lists + id_maps + largest_block;
+    let metis = if opts.part_method == pipeline::PartMethod::Metis && opts.num_parts > 1 {
+        let undirected = if opts.add_reverse_edges {
+            total_edges / 2
+        } else {
+            total_edges
+        };
+        // balance groups: train/val/test/unlabeled per labelled type, at most; two columns each
+        let ncon = 2 * (4 * report_nodes.len() as u64).max(1);
+        crate::partition::metis::metis_memory_bytes(total_nodes, 2 * undirected, ncon)
+    } else {
+        0
+    };
+    let floor = edge_lists + id_maps + largest_block.max(metis);
     let peak = baseline + floor + resident;
     let mut output_bytes = 0;
     for f in &opts.formats {
@@ -327,6 +343,7 @@ pub fn validate(plan: &Plan, opts: &ConstructOptions, progress: &Progress) -> Re
             edge_lists,
             id_maps,
             largest_block,
+            metis,
             data_arrays,
             spilled: data_arrays - resident,
             floor,
@@ -620,12 +637,17 @@ impl Report {
         let _ = writeln!(
             s,
             "\nestimated peak memory {} of --memory {}: edge lists {}, ID maps {}, largest \
-             decoded block {}, data arrays {} in memory{}, process {}",
+             decoded block {}{}, data arrays {} in memory{}, process {}",
             human(m.peak),
             human(m.budget),
             human(m.edge_lists),
             human(m.id_maps),
             human(m.largest_block),
+            if m.metis > 0 {
+                format!(", METIS {} (after the blocks are freed)", human(m.metis))
+            } else {
+                String::new()
+            },
             human(m.data_arrays - m.spilled),
             if m.spilled > 0 {
                 format!(" ({} spill to the workspace)", human(m.spilled))
