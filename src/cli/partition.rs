@@ -230,19 +230,19 @@ fn partition(a: &PartitionArgs, progress: &crate::progress::Progress) -> Result<
     if a.partition_assignment {
         formats.push(OutputFormat::Assignment);
     }
-    let (assignment, mut part_method) = match &a.assignment {
+    let (assignment, part_method) = match &a.assignment {
         Some(dir) => {
             let (asg, algo) = load_assignment(dir, g, a.num_parts)?;
             (Some(asg), algo)
         }
-        None => (None, PartMethod::Metis),
+        None => (
+            None,
+            match a.part_method {
+                PartMethodArg::Metis => PartMethod::Metis,
+                PartMethodArg::Random => PartMethod::Random,
+            },
+        ),
     };
-    if a.assignment.is_none() {
-        part_method = match a.part_method {
-            PartMethodArg::Metis => PartMethod::Metis,
-            PartMethodArg::Random => PartMethod::Random,
-        };
-    }
     let num_parts = assignment
         .as_ref()
         .map_or(a.num_parts.unwrap_or(1), |x| x.num_parts);

@@ -431,9 +431,15 @@ pub(super) fn node_blocks(
     for (t, data) in out.data.iter().filter(|(t, _)| !out.partial.contains(*t)) {
         let n = out.id_maps.get(t).map_or(0, IdMap::len);
         if let Some(d) = data.iter().find(|d| d.tensor.rows() != n) {
+            let renamed = if plan.is_homogeneous {
+                " (the graph is homogeneous: its one node type is named _N)"
+            } else {
+                ""
+            };
             return Err(Error::Graph(format!(
-                "node data '{}' of node type '{t}' has {} rows but the type has {n} nodes; \
-                 blocks without node_id_col must have exactly one row per node, in ID-block order",
+                "node data '{}' of node type '{t}'{renamed} has {} rows but the type has {n} \
+                 nodes; blocks without node_id_col must have exactly one row per node, in \
+                 ID-block order",
                 d.name,
                 d.tensor.rows(),
             )));

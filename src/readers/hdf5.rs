@@ -168,6 +168,7 @@ fn read_dataset(
         .dtype()
         .and_then(|t| t.to_descriptor())
         .map_err(|e| Error::input(path, format!("dataset '{name}': unsupported type: {e}")))?;
+    check_declared_size(path, name, ds, shape, &desc)?;
     let width = shape.get(1).copied();
     let row_bytes = desc.size().max(1) * width.unwrap_or(1).max(1);
     let chunk = chunk_rows
@@ -223,6 +224,39 @@ fn read_dataset(
         }
     };
     arr.map_err(h5err)
+}
+
+/// Refuses a dataset whose declared shape cannot be stored in its file: an uncompressed
+/// dataset needs its values' bytes in the file (variable-length strings at least a byte per
+/// value). A damaged header (one flipped bit in a dimension) would otherwise ask for an
+/// allocation of exabytes and abort the process.
+fn check_declared_size(
+    path: &Path,
+    name: &str,
+    ds: &Dataset,
+    shape: &[usize],
+    desc: &hdf5::types::TypeDescriptor,
+) -> Result<()> {
+    use hdf5::types::TypeDescriptor as T;
+    let per_value = match desc {
+        T::VarLenAscii | T::VarLenUnicode | T::VarLenArray(_) => 1,
+        d => d.size().max(1) as u64,
+    };
+    let values = shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64));
+    let need = values.and_then(|v| v.checked_mul(per_value));
+    let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(u64::MAX);
+    let compressed = !ds.filters().is_empty();
+    match need {
+        Some(b) if compressed || b <= file_len => Ok(()),
+        _ => Err(Error::input(
+            path,
+            format!(
+                "dataset '{name}' declares shape {shape:?} ({} bytes of values) but the file has \
+                 only {file_len} bytes: the file is damaged or truncated; write it again",
+                need.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string())
+            ),
+        )),
+    }
 }
 
 /// One dataset read in chunks of `chunk` rows.
