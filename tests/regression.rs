@@ -408,3 +408,62 @@ fn json_lines_bom_is_a_clear_error_crlf_is_fine() {
     let o = run(&conf, &d.join("out2"), &[]);
     assert_fails_with(&o, "byte-order mark");
 }
+
+// Unicode type, relation and feature names (issue 11, "valid but hostile" inputs): the
+// partition JSON must escape them as Python's json.dump does (ensure_ascii, surrogate pairs
+// beyond the BMP), while the tensor keys, raw ID map folders and the generated config keep them
+// as UTF-8, as GraphStorm writes them.
+#[test]
+fn unicode_type_relation_and_feature_names() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("users.csv"), "id,âge\nu1,30\nu2,40\nu3,50\n").unwrap();
+    std::fs::write(d.path().join("cafes.csv"), "id,prix\nc1,1.5\nc2,2.5\n").unwrap();
+    std::fs::write(
+        d.path().join("visits.csv"),
+        "src,dst\nu1,c1\nu2,c1\nu3,c2\nu1,c2\n",
+    )
+    .unwrap();
+    let conf = write_conf(
+        d.path(),
+        &json!({
+            "version": "gconstruct-v0.1",
+            "nodes": [
+                {"node_type": "用户", "format": {"name": "csv"}, "files": "users.csv",
+                 "node_id_col": "id", "features": [{"feature_col": "âge", "feature_name": "âge"}]},
+                {"node_type": "café", "format": {"name": "csv"}, "files": "cafes.csv",
+                 "node_id_col": "id", "features": [{"feature_col": "prix", "feature_name": "prix€"}]}
+            ],
+            "edges": [
+                {"relation": ["用户", "訪れる😀", "café"], "format": {"name": "csv"},
+                 "files": "visits.csv", "source_id_col": "src", "dest_id_col": "dst"}
+            ]
+        }),
+    );
+    let out = d.path().join("out");
+    let o = run(&conf, &out, &["--add-reverse-edges"]);
+    assert_ok(&o, &out);
+    let text = std::fs::read_to_string(out.join("g.json")).unwrap();
+    assert!(
+        text.is_ascii(),
+        "partition JSON is ASCII (ensure_ascii): {text}"
+    );
+    assert!(
+        text.contains("\"\\u7528\\u6237\"") && text.contains("\"caf\\u00e9\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("\\u7528\\u6237:\\u8a2a\\u308c\\u308b\\ud83d\\ude00:caf\\u00e9"),
+        "{text}"
+    );
+    let g: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        g["ntypes"].get("用户").is_some() && g["etypes"].get("café:訪れる😀-rev:用户").is_some()
+    );
+    let feats = common::part0(&out, "node_feat.dgl");
+    assert!(
+        feats.contains_key("café/prix€") && feats.contains_key("用户/âge"),
+        "{feats:?}"
+    );
+    assert!(out.join("raw_id_mappings").join("用户").is_dir());
+    assert_eq!(common::raw_ids(&out, "café").map(|v| v.len()), Some(2));
+}
