@@ -467,3 +467,92 @@ fn unicode_type_relation_and_feature_names() {
     assert!(out.join("raw_id_mappings").join("用户").is_dir());
     assert_eq!(common::raw_ids(&out, "café").map(|v| v.len()), Some(2));
 }
+
+/// Rewrites the footer of a Parquet file so that it declares `rows` rows (the data pages are
+/// left as they are), as a file of billions of rows looks from its metadata.
+fn declare_rows(path: &Path, rows: i64) {
+    use parquet::file::metadata::{FileMetaData, ParquetMetaData, ParquetMetaDataWriter};
+    let bytes = std::fs::read(path).unwrap();
+    let md = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(path).unwrap(),
+    )
+    .unwrap()
+    .metadata()
+    .clone();
+    let fm = md.file_metadata();
+    let new_fm = FileMetaData::new(
+        fm.version(),
+        rows,
+        fm.created_by().map(str::to_string),
+        fm.key_value_metadata().cloned(),
+        fm.schema_descr_ptr(),
+        fm.column_orders().cloned(),
+    );
+    // The writer sums the row groups' counts into the file's: the one row group declares them.
+    assert_eq!(md.row_groups().len(), 1);
+    let rg = md.row_groups()[0]
+        .clone()
+        .into_builder()
+        .set_num_rows(rows)
+        .build()
+        .unwrap();
+    let new_md = ParquetMetaData::new(new_fm, vec![rg]);
+    let n = bytes.len();
+    let footer_len = u32::from_le_bytes(bytes[n - 8..n - 4].try_into().unwrap()) as usize;
+    let mut out = bytes[..n - 8 - footer_len].to_vec();
+    ParquetMetaDataWriter::new(&mut out, &new_md)
+        .finish()
+        .unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+// Parquet footers declaring more nodes than a limit allows (issue 11: "2^31+ rows declared
+// in a Parquet footer"): METIS's 32-bit vertex IDs and the per-type ID limit (2^32 - 1) are
+// checked from the footers before any data is read, with the numbers and the alternatives.
+#[test]
+fn parquet_footer_beyond_metis_and_id_limits() {
+    let d = tempfile::tempdir().unwrap();
+    parquet_nodes(d.path());
+    std::fs::write(d.path().join("edges.csv"), "src,dst\na,b\nb,c\n").unwrap();
+    let conf = write_conf(
+        d.path(),
+        &json!({
+            "version": "gconstruct-v0.1",
+            "nodes": [{"node_type": "n", "format": {"name": "parquet"}, "files": "nodes.parquet",
+                       "node_id_col": "id"}],
+            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv"}, "files": "edges.csv",
+                       "source_id_col": "src", "dest_id_col": "dst"}]
+        }),
+    );
+    let out = d.path().join("out");
+    // The untouched file builds; so does the rewritten footer with the true count.
+    declare_rows(&d.path().join("nodes.parquet"), 3);
+    assert_ok(&run(&conf, &out, &["--num-parts", "2"]), &out);
+    declare_rows(&d.path().join("nodes.parquet"), 3_000_000_000);
+    let o = run(&conf, &out, &["--num-parts", "2", "--part-method", "metis"]);
+    assert_fails_with(
+        &o,
+        "declare 3000000000 nodes, more than METIS's 32-bit indices",
+    );
+    assert!(
+        stderr(&o).contains("--part-method random"),
+        "{}",
+        stderr(&o)
+    );
+    declare_rows(&d.path().join("nodes.parquet"), 5_000_000_000);
+    let o = run(
+        &conf,
+        &out,
+        &["--num-parts", "2", "--part-method", "random"],
+    );
+    assert_fails_with(
+        &o,
+        "declare 5000000000 rows, more than the 4294967294 nodes",
+    );
+    assert!(stderr(&o).contains("nodes[0].files"), "{}", stderr(&o));
+    declare_rows(&d.path().join("nodes.parquet"), -1);
+    assert_fails_with(
+        &run(&conf, &out, &[]),
+        "the Parquet footer declares -1 rows; the file is damaged",
+    );
+}

@@ -448,6 +448,48 @@ pub(super) fn node_blocks(
     Ok(out)
 }
 
+/// Checks the node counts that Parquet footers declare (metadata only) before any data is
+/// read: a type over the ID limit, or a METIS run over METIS's 32-bit vertex limit, fails at
+/// once with the numbers instead of after decoding billions of IDs. Other formats have no
+/// footer; their limits are checked when the IDs are read.
+pub(super) fn check_declared_node_counts(plan: &Plan, opts: &ConstructOptions) -> Result<()> {
+    let mut per_type: BTreeMap<&str, u64> = BTreeMap::new();
+    for b in &plan.nodes {
+        if b.id_col.is_none() || !matches!(b.input.format, readers::FileFormat::Parquet) {
+            continue;
+        }
+        let mut n = 0u64;
+        for f in &b.input.files {
+            n = n.saturating_add(readers::parquet_declared_rows(f)?);
+        }
+        let total = per_type.entry(&b.node_type).or_default();
+        *total = total.saturating_add(n);
+        if *total > idmap::MAX_NODES_PER_TYPE as u64 {
+            return Err(Error::Graph(format!(
+                "node type '{}': the Parquet footers of its ID files (nodes[{}].files) declare \
+                 {total} rows, more than the {} nodes one type can hold; split the type into \
+                 several types",
+                b.node_type,
+                b.index,
+                idmap::MAX_NODES_PER_TYPE
+            )));
+        }
+    }
+    let all: u64 = per_type.values().fold(0, |a, &n| a.saturating_add(n));
+    if opts.num_parts > 1 && opts.part_method == super::output::PartMethod::Metis {
+        let max = i32::MAX as u64;
+        if all > max {
+            return Err(Error::Graph(format!(
+                "the Parquet footers of the node ID files declare {all} nodes, more than METIS's \
+                 32-bit indices allow ({max}); use `--part-method random`, or \
+                 `--output-format chunked` and a distributed partitioner (ParMETIS), see the \
+                 README's \"When one machine is not enough\""
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The ID map of a node block's ID column.
 fn node_id_map(
     b: &NodeBlock,

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::blocks::{featureless_id_maps, node_blocks, NodeBlocks};
+use super::blocks::{check_declared_node_counts, featureless_id_maps, node_blocks, NodeBlocks};
 use super::edges::{edge_blocks, EdgeBlocks};
 use super::output::{self, SideFiles};
 use super::{ConstructOptions, Summary, TypeLabelStats, EDGE_BYTES};
@@ -93,6 +93,7 @@ pub(super) fn build_graph(
     progress: &Progress,
     store: &Store,
 ) -> Result<Constructed> {
+    check_declared_node_counts(plan, opts)?;
     let mut runtime = RuntimeConfig::new(plan);
     // 1. Node blocks: ID maps, node data, label statistics.
     let NodeBlocks {

@@ -371,14 +371,23 @@ fn read_json(
     Ok((schema, batches))
 }
 
+/// The row count a Parquet file's footer declares (metadata only; nothing is decoded).
+pub fn parquet_declared_rows(path: &Path) -> Result<u64> {
+    let b = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
+        .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
+    let n = b.metadata().file_metadata().num_rows();
+    u64::try_from(n).map_err(|_| {
+        Error::input(
+            path,
+            format!("the Parquet footer declares {n} rows; the file is damaged, write it again"),
+        )
+    })
+}
+
 /// Reads only the number of rows of a file (cheap for Parquet: metadata only).
 pub fn count_rows(path: &Path, format: &FileFormat, any_column: &str) -> Result<usize> {
     match format {
-        FileFormat::Parquet => {
-            let b = ParquetRecordBatchReaderBuilder::try_new(open(path)?)
-                .map_err(|e| Error::input(path, format!("not a readable Parquet file: {e}")))?;
-            Ok(b.metadata().file_metadata().num_rows() as usize)
-        }
+        FileFormat::Parquet => Ok(parquet_declared_rows(path)? as usize),
         #[cfg(feature = "hdf5")]
         FileFormat::Hdf5 => hdf5::count_rows(path, any_column),
         _ => Ok(read_columns(path, format, &[any_column.to_string()])?.num_rows),
