@@ -21,8 +21,10 @@
 # differs (one tool fails where the other succeeds, a checker passes on one output only, or a
 # cross-check fails), 0 otherwise. The table goes to stdout (markdown), logs stay in WORK/logs.
 #
-# Not covered: movielens_test.sh, homogeneous_test.sh and gpartition_test.sh need the MovieLens
-# download (no network here), and the remap_result part of test.sh is `graphprep remap`'s.
+# MovieLens (homogeneous_test.sh, movielens_test.sh): ml-100k cannot be downloaded here, so a
+# seeded synthetic stand-in in its raw layout goes through GraphStorm's own process_movielens.py.
+# Not covered: gpartition_test.sh (GraphStorm's distributed partitioner, ssh) and the
+# remap_result part of test.sh (`graphprep remap`'s).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 shared=${GRAPHPREP_SHARED:-$repo/../shared}
@@ -36,7 +38,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 gsdir=$src/tests/end2end-tests/data_process
-[ -f "$gsdir/data_gen.py" ] || { echo "--graphstorm-src: $gsdir/data_gen.py not found (need a GraphStorm 0.5.1 source tree)" >&2; exit 2; }
+dg=$src/tests/end2end-tests/data_gen
+for f in "$gsdir/data_gen.py" "$dg/process_movielens.py"; do
+  [ -f "$f" ] || { echo "--graphstorm-src: $f not found (need a GraphStorm 0.5.1 source tree)" >&2; exit 2; }
+done
 py=$(bash "$shared/refenv.sh" | tail -1)
 (cd "$repo" && cargo build --release -q) || exit 1
 bin=$repo/target/release/graphprep
@@ -54,6 +59,12 @@ for f in data_gen.py multitask_data_gen.py test_data.py test_custom_mask_data.py
       -e "s#/tmp/test_out/#$work/scratch/#g" -e "s#/tmp/multitask_test_out/#$work/scratch/#g" \
       -e "s#bert-base-uncased#$bert#g" -e "s#\[768\]#[$hidden]#g" "$gsdir/$f" > "$work/gs/$f"
 done
+ml=$work/ml-100k
+for f in process_movielens.py movielens_homogeneous.json movielens_text.json movielens.json movielens_gsp.json; do
+  sed -e "s#\.\./\.\./\.\./data/ml-100k/#$ml/#g" -e "s#/data/ml-100k/#$ml/#g" \
+      -e "s#bert-base-uncased#$bert#g" "$dg/$f" > "$work/gs/$f"
+done
+cp "$gsdir/check_homogeneous.py" "$work/gs/"
 gen() {  # dir script: runs a generator once (its inputs are seeded: np.random.seed(1))
   if [ ! -f "$work/$1/.done" ]; then
     rm -rf "${work:?}/$1"
@@ -64,6 +75,42 @@ gen() {  # dir script: runs a generator once (its inputs are seeded: np.random.s
 }
 gen test_data data_gen.py
 gen multitask_test_data multitask_data_gen.py
+# MovieLens 100k cannot be downloaded here: a synthetic stand-in in its raw layout (u.user,
+# u.item, u.data; same sizes, seeded), then GraphStorm's own process_movielens.py on it.
+if [ ! -f "$ml/.done" ]; then
+  rm -rf "$ml"; mkdir -p "$ml"
+  echo "generating a synthetic ml-100k, then GraphStorm's process_movielens.py" >&2
+  "$py" - "$ml" <<'PY' || exit 1
+import sys
+import numpy as np
+out = sys.argv[1]
+rng = np.random.default_rng(100)
+users, movies, ratings = 943, 1682, 100000
+occ = ["administrator", "artist", "doctor", "educator", "engineer", "entertainment", "executive",
+       "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none", "other",
+       "programmer", "retired", "salesman", "scientist", "student", "technician", "writer"]
+with open(f"{out}/u.user", "w") as f:
+    for u in range(1, users + 1):
+        f.write(f"{u}|{rng.integers(7, 74)}|{'MF'[rng.integers(2)]}|{occ[rng.integers(len(occ))]}|"
+                f"{rng.integers(10000, 99999)}\n")
+words = ["star", "night", "love", "war", "city", "last", "return", "king", "dark", "day", "blue",
+         "house", "river", "game", "dream", "ghost"]
+with open(f"{out}/u.item", "w", encoding="ISO-8859-1") as f:
+    for m in range(1, movies + 1):
+        title = " ".join(words[i] for i in rng.integers(len(words), size=rng.integers(1, 5)))
+        genres = np.zeros(19, dtype=int)
+        genres[rng.choice(19, size=rng.integers(1, 4), replace=False)] = 1
+        f.write(f"{m}|{title.title()} ({rng.integers(1930, 1999)})|01-Jan-1995||http://x/{m}|"
+                + "|".join(map(str, genres)) + "\n")
+with open(f"{out}/u.data", "w") as f:
+    for _ in range(ratings):
+        f.write(f"{rng.integers(1, users + 1)}\t{rng.integers(1, movies + 1)}\t"
+                f"{rng.integers(1, 6)}\t{rng.integers(874724710, 893286638)}\n")
+PY
+  (cd "$work" && "$py" "$work/gs/process_movielens.py" > "$work/logs/gen-ml-100k.log" 2>&1) \
+    || { cat "$work/logs/gen-ml-100k.log" >&2; exit 1; }
+  touch "$ml/.done"
+fi
 td=$work/test_data; mt=$work/multitask_test_data
 
 rows=(); bad=0
@@ -85,12 +132,12 @@ check() {
   local name=$1; shift
   if (cd "$work/scratch" && "$@" > "$work/logs/$name.log" 2>&1); then echo pass; else echo FAIL; fi
 }
-# case NAME CONF_GS CONF_GP "FLAGS" "CHECKER ARGS" [dgl|distdgl|both]
+# case NAME CONF_GS CONF_GP "FLAGS" "CHECKER ARGS" [dgl|distdgl|both] [COMPARE_CONF]
 #   CONF_GS/CONF_GP: the config each tool reads (they differ only for reruns from a generated
 #   config); "{new}" in FLAGS/CHECKER stands for the tool's --output-conf-file, "{out}" for its
 #   output dir, "{conf}" (CHECKER) for the config it read.
 case_() {
-  local name=$1 cgs=$2 cgp=$3 flags=$4 checker=$5 fmt=$6
+  local name=$1 cgs=$2 cgp=$3 flags=$4 checker=$5 fmt=$6 cmpconf=${7:-}
   if [ -n "$only" ] && [ "$only" != "$name" ]; then return; fi
   echo "case $name" >&2
   local t res=() chk=()
@@ -103,6 +150,7 @@ case_() {
     local rc_var=rc_$t
     if [ "${!rc_var}" = 0 ] && [ -n "$checker" ]; then
       local c=${checker//\{new\}/$new}; c=${c//\{out\}/$out}; c=${c//\{conf\}/${conf//\{tool\}/$t}}
+      c=${c//\{tool\}/$t}
       # shellcheck disable=SC2086
       chk+=("$(check "$name.$t.checker" "$py" $c)")
     else
@@ -127,7 +175,7 @@ case_() {
       cross="compare_graphs $fwd (graphprep→GraphStorm), $back (GraphStorm→graphprep)"
     fi
     if [ "$fmt" = distdgl ] || [ "$fmt" = both ]; then
-      local conf=${cgp//\{tool\}/gp}
+      local conf=${cmpconf:-${cgp//\{tool\}/gp}}
       [ -n "$cross" ] && cross="$cross, "
       cross="${cross}per raw ID $(check "$name.per_raw_id" "$py" "$repo/tests/dgl/compare_with_reference.py" \
         "$work/out/$name.gp" "$work/out/$name.gs" --conf "$conf")"
@@ -207,6 +255,23 @@ case_ multitask_distdgl_reverse "$mtc" "$mtc" \
 case_ multitask_from_saved_conf "$work/out/multitask_distdgl_reverse.gs.new.conf" \
   "$work/out/multitask_distdgl_reverse.gp.new.conf" "--num-processes 2 ${g[*]} --add-reverse-edges" \
   "" distdgl
+
+# MovieLens configs of homogeneous_test.sh and movielens_test.sh (the graph name is theirs; the
+# checks read the partition JSON by name)
+mlg=(--graph-name ml)
+case_ ml_homogeneous "$work/gs/movielens_homogeneous.json" "$work/gs/movielens_homogeneous.json" \
+  "--num-processes 1 ${mlg[*]}" "" distdgl
+case_ ml_homogeneous_reverse "$work/gs/movielens_homogeneous.json" "$work/gs/movielens_homogeneous.json" \
+  "--num-processes 1 ${mlg[*]} --add-reverse-edges" \
+  "$work/gs/check_homogeneous.py --orig-graph-path $work/out/ml_homogeneous.{tool}/part0 --rev-graph-path {out}/part0 --conf-file {out}/data_transform_new.json" distdgl
+case_ ml_text "$work/gs/movielens_text.json" "$work/gs/movielens_text.json" \
+  "--num-processes 1 ${mlg[*]} --add-reverse-edges --part-method random" "" distdgl
+case_ ml_bert "$work/gs/movielens.json" "$work/gs/movielens.json" \
+  "--num-processes 1 ${mlg[*]} --add-reverse-edges" "" distdgl
+# (a GSProcessing config: the per-raw-ID comparison reads the GraphStorm-format config
+# graphprep converted it to, in its data_transform_new.json)
+case_ ml_gsp "$work/gs/movielens_gsp.json" "$work/gs/movielens_gsp.json" "--num-processes 1 --graph-name ml-gsp" "" \
+  distdgl "$work/out/ml_gsp.gp/data_transform_new.json"
 
 echo "| case | flags (besides --conf-file, --output-dir) | GraphStorm exit | graphprep exit | GraphStorm's checker on GraphStorm's output | on graphprep's output | GraphStorm vs graphprep | GraphStorm wall / peak RSS | graphprep wall / peak RSS |"
 echo "|---|---|---|---|---|---|---|---|---|"

@@ -556,3 +556,60 @@ fn parquet_footer_beyond_metis_and_id_limits() {
         "the Parquet footer declares -1 rows; the file is damaged",
     );
 }
+
+// Bug: GraphStorm's own end-to-end config `movielens_homogeneous.json` has an edge feature
+// `rate` (no feature_name) and a classification label `rate` in the same block; GraphStorm
+// keeps one array per name and block, the label's, where graphprep refused the config ("name
+// `rate` ... is already produced by edges[0].features[0].feature_col").
+#[test]
+fn label_named_like_a_feature_of_its_block_replaces_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("n.csv"), "id\na\nb\nc\n").unwrap();
+    std::fs::write(
+        d.path().join("e.csv"),
+        "src,dst,rate,w\na,b,2,0.5\nb,c,0,1.5\nc,a,1,2.5\na,c,2,3.5\n",
+    )
+    .unwrap();
+    let conf = write_conf(
+        d.path(),
+        &json!({
+            "version": "gconstruct-v0.1",
+            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                       "node_id_col": "id"}],
+            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                       "source_id_col": "src", "dest_id_col": "dst",
+                       "features": [{"feature_col": "w"}, {"feature_col": "rate"}],
+                       "labels": [{"label_col": "rate", "task_type": "classification",
+                                   "split_pct": [0.5, 0.25, 0.25]}]}]
+        }),
+    );
+    let out = d.path().join("out");
+    let o = run(&conf, &out, &[]);
+    assert_ok(&o, &out);
+    assert!(
+        stderr(&o).contains("label `rate` replaces the feature"),
+        "{}",
+        stderr(&o)
+    );
+    let e = common::part0(&out, "edge_feat.dgl");
+    let names: Vec<&str> = e.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "_N:_E:_N/rate",
+            "_N:_E:_N/test_mask",
+            "_N:_E:_N/train_mask",
+            "_N:_E:_N/val_mask",
+            "_N:_E:_N/w"
+        ]
+    );
+    let rate = &e["_N:_E:_N/rate"];
+    assert_eq!(rate.dtype, DType::I32, "the label's array (int32, 1-D)");
+    assert_eq!(rate.shape, vec![4]);
+    // data_transform_new.json keeps the feature's entry with its feature_dim, as GraphStorm's.
+    let rt: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("data_transform_new.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(rt["edges"][0]["features"][1]["feature_dim"], json!([1]));
+}

@@ -1312,15 +1312,32 @@ fn duplicate_edge_mask_names() {
 }
 
 #[test]
-fn feature_and_label_name_collide() {
+fn feature_and_label_name_collide_across_blocks() {
+    let got = err_with(|c| {
+        c["nodes"][0]["features"] = json!([{"feature_col": "y"}]);
+        c["nodes"].as_array_mut().unwrap().push(
+            json!({"node_type": "user", "files": "n2.csv", "format": {"name": "csv"},
+                         "labels": [{"label_col": "y", "task_type": "classification"}]}),
+        );
+    });
     assert_err(
-        err_with(|c| {
-            c["nodes"][0]["features"] = json!([{"feature_col": "y"}]);
-            c["nodes"][0]["labels"] = json!([{"label_col": "y", "task_type": "classification"}]);
-        }),
-        "nodes[0].labels[0].label_col",
+        got,
+        "nodes[1].labels[0].label_col",
         "already produced by nodes[0].features[0].feature_col",
     );
+}
+
+/// Within one block a label may reuse a feature's name: GraphStorm's per-block dict keeps the
+/// label's array (its own end-to-end config movielens_homogeneous.json does this).
+#[test]
+fn label_named_like_a_feature_of_its_block_is_accepted() {
+    let d = fixture();
+    let mut c = base();
+    c["nodes"][0]["features"] = json!([{"feature_col": "y"}]);
+    c["nodes"][0]["labels"] = json!([{"label_col": "y", "task_type": "classification"}]);
+    let plan = load_in(d.path(), &c, &LoadOptions::new("/")).unwrap();
+    assert_eq!(plan.nodes[0].features.len(), 1);
+    assert_eq!(plan.nodes[0].labels[0].column.as_deref(), Some("y"));
 }
 
 #[test]

@@ -1283,6 +1283,18 @@ impl Names {
                 (DataKind::Label(a), DataKind::Label(b)) if a == b && block == *pblock => {
                     return Ok(())
                 }
+                // GraphStorm keeps one dict of arrays per block and stores labels after
+                // features, so a label named like a feature of its own block replaces it
+                // (GraphStorm's end-to-end config movielens_homogeneous.json: feature `rate`
+                // and label `rate`, one int32 array). Kept, with a warning.
+                (DataKind::Label(_), DataKind::Feature) if block == *pblock => {
+                    log::warn!(
+                        "{path}: label `{name}` replaces the feature of the same name ({prev}) \
+                         in {tdesc}, as in GraphStorm (one array, the label's); give the \
+                         feature a feature_name to keep both"
+                    );
+                    return Ok(());
+                }
                 (DataKind::Label(_), DataKind::Label(_)) if block != *pblock => format!(
                     "label `{name}` of {tdesc} is already produced by {prev}, another block of \
                      the type; data names (features, labels, masks) must be unique per type \

@@ -291,6 +291,7 @@ pub(super) fn block_data(
         runtime.set_feature(b.kind, b.index, k, fo.learned, &fo.feature_dim);
         out.extend(fo.tensors);
     }
+    let feature_tensors = out.len();
     let kind_tag = match b.kind {
         BlockKind::Node => 1,
         BlockKind::Edge => 2,
@@ -325,11 +326,15 @@ pub(super) fn block_data(
         if let (Some(s), Some(name)) = (lo.stats, &spec.column) {
             stats.insert(name.clone(), s);
         }
-        // A label column shared by two labels of this block (allowed by config::validate:
-        // same task, so the same array) is kept once, as GraphStorm's per-block dict does.
+        // As GraphStorm's per-block dict does: a label column shared by two labels of this
+        // block (same task, so the same array) is kept once, and a label named like a
+        // feature of the block replaces the feature in its place (both allowed by
+        // config::validate).
         for t in lo.tensors {
-            if !out.iter().any(|x: &NamedTensor| x.name == t.name) {
-                out.push(t);
+            match out.iter().position(|x: &NamedTensor| x.name == t.name) {
+                None => out.push(t),
+                Some(i) if i < feature_tensors => out[i] = t,
+                Some(_) => {}
             }
         }
     }

@@ -278,12 +278,15 @@ def by_code(arr, nmap, code):
     return out
 
 
-def feature_specs(conf):
-    """(kind, type_key, name) -> dict with transform name, label/mask info."""
+def feature_specs(conf, homogeneous=False):
+    """(kind, type_key, name) -> dict with transform name, label/mask info. A homogeneous
+    output names its one type `_N` / `_N:_E:_N` whatever the config calls it."""
     specs = {"node": {}, "edge": {}}
     for kind, blocks in (("node", conf.get("nodes", [])), ("edge", conf.get("edges", []))):
         for b in blocks:
             key = b["node_type"] if kind == "node" else ":".join(b["relation"])
+            if homogeneous:
+                key = "_N" if kind == "node" else "_N:_E:_N"
             for f in b.get("features", []):
                 cols = f["feature_col"]
                 name = f.get("feature_name", cols if isinstance(cols, str) else None)
@@ -383,7 +386,7 @@ def main():
     with open(conf_path) as f:
         conf = json.load(f)
     base_dir = args.base_dir or os.path.dirname(os.path.abspath(conf_path))
-    specs = feature_specs(conf)
+    specs = feature_specs(conf, homogeneous=A.homogeneous)
 
     # ---- node sets ------------------------------------------------------------------------------
     log("[nodes]")
