@@ -613,3 +613,41 @@ fn label_named_like_a_feature_of_its_block_replaces_it() {
     .unwrap();
     assert_eq!(rt["edges"][0]["features"][1]["feature_dim"], json!([1]));
 }
+
+// Very long string IDs (issue 11, "valid but hostile" inputs): 256 KiB node IDs that differ
+// only in their last byte map, join edges and come back byte for byte in raw_id_mappings.
+#[test]
+fn very_long_string_ids() {
+    let d = tempfile::tempdir().unwrap();
+    let base = "k".repeat(256 * 1024);
+    let ids: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|s| format!("{base}{s}"))
+        .collect();
+    std::fs::write(
+        d.path().join("n.csv"),
+        format!("id,x\n{},1\n{},2\n{},3\n", ids[0], ids[1], ids[2]),
+    )
+    .unwrap();
+    std::fs::write(
+        d.path().join("e.csv"),
+        format!("s,t\n{},{}\n{},{}\n", ids[0], ids[2], ids[2], ids[1]),
+    )
+    .unwrap();
+    let conf = write_conf(
+        d.path(),
+        &json!({
+            "version": "gconstruct-v0.1",
+            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
+                       "node_id_col": "id", "features": [{"feature_col": "x"}]}],
+            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv"}, "files": "e.csv",
+                       "source_id_col": "s", "dest_id_col": "t"}]
+        }),
+    );
+    let out = d.path().join("out");
+    assert_ok(&run(&conf, &out, &[]), &out);
+    let raw = common::raw_ids(&out, "_N").expect("raw ID map");
+    let got: Vec<&str> = raw.iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(got, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(num_edges(&out), 2);
+}
