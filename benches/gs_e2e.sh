@@ -7,19 +7,19 @@
 #   benches/gs_e2e.sh --graphstorm-src DIR [--work DIR] [--only CASE]
 #
 # DIR is a GraphStorm source tree at tag 0.5.1 (e.g. `git clone -b 0.5.1
-# https://github.com/awslabs/graphstorm`); its tests/end2end-tests/data_process/ folder is used,
-# nothing else. Its generators and checkers are copied into the work folder at run time (never into
-# this repository) with three edits: their hard-coded /tmp paths point into the work folder,
-# `bert-base-uncased` (a download from the Hugging Face hub) becomes the local tiny BERT of
-# tests/fixtures/tiny-bert, and the checker's expected BERT width 768 becomes that model's 48.
+# https://github.com/awslabs/graphstorm`); its tests/end2end-tests/data_process/ and data_gen/
+# folders are used, nothing else. Their generators, configs and checkers are copied into the work
+# folder at run time (never into this repository) with three edits: their hard-coded /tmp and
+# /data paths point into the work folder, `bert-base-uncased` (a download from the Hugging Face
+# hub) becomes the local tiny BERT of tests/fixtures/tiny-bert, and the checker's expected BERT
+# width 768 becomes that model's 48.
 #
 # Per case it prints: both exit codes, wall time and peak RSS (/usr/bin/time -v), the result of
 # GraphStorm's checker on each output, and the cross-check of the two outputs: GraphStorm's
 # compare_graphs.py (DGL outputs, every non-mask array by construction ID, 7 decimals, run both
-# ways) and
-# tests/dgl/compare_with_reference.py (DistDGL outputs, per raw ID). Exit status 1 when an outcome
-# differs (one tool fails where the other succeeds, a checker passes on one output only, or a
-# cross-check fails), 0 otherwise. The table goes to stdout (markdown), logs stay in WORK/logs.
+# ways) and tests/dgl/compare_with_reference.py (DistDGL outputs, per raw ID). Exit status 1 when
+# an outcome differs (one tool fails where the other succeeds, a checker passes on one output
+# only, or a cross-check fails), 0 otherwise. The table goes to stdout (markdown), logs stay in WORK/logs.
 #
 # MovieLens (homogeneous_test.sh, movielens_test.sh): ml-100k cannot be downloaded here, so a
 # seeded synthetic stand-in in its raw layout goes through GraphStorm's own process_movielens.py.
@@ -33,7 +33,7 @@ src=""; work=${TMPDIR:-/tmp}/graphprep-gs-e2e; only=""
 while [ $# -gt 0 ]; do
   case $1 in
     --graphstorm-src) src=$2; shift 2;; --work) work=$2; shift 2;; --only) only=$2; shift 2;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0;;
     *) echo "unknown argument $1" >&2; exit 2;;
   esac
 done
