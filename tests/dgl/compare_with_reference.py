@@ -509,20 +509,20 @@ PARSE_RTOL = 1e-12
 
 def parse_close(xa, xb):
     """float64 arrays whose differences are all within PARSE_RTOL relative (pandas' default CSV
-    parser is off by up to ~5e-13, thousands of ulps for small values): (True, message) or
-    (False, None)."""
+    parser is off by up to ~5e-13, thousands of ulps for small values): a message saying how
+    many differ and by how much, or None."""
     if xa.dtype != np.float64 or xb.dtype != np.float64 or xa.shape != xb.shape:
-        return False, None
+        return None
     if not np.array_equal(np.isnan(xa), np.isnan(xb)):
-        return False, None
+        return None
     a, b = np.nan_to_num(xa), np.nan_to_num(xb)
     scale = np.maximum(np.abs(a), np.abs(b))
     if not np.all(np.abs(a - b) <= PARSE_RTOL * scale):
-        return False, None
+        return None
     d = a != b
     ulps = np.abs(a - b)[d] / np.spacing(scale[d])
-    return True, (f"{int(d.sum())} values differ, by at most {ulps.max():.0f} ulps "
-                  f"(relative {PARSE_RTOL:g}): {PARSE_NOTE}")
+    return (f"{int(d.sum())} values differ, by at most {ulps.max():.0f} ulps "
+            f"(relative {PARSE_RTOL:g}): {PARSE_NOTE}")
 
 
 def compare_array(rep, label, xa, xb, spec, code, etype, raw_cache, base_dir, mask_rows, kind,
@@ -544,8 +544,8 @@ def compare_array(rep, label, xa, xb, spec, code, etype, raw_cache, base_dir, ma
             else np.array_equal(xa, xb)
         if same:
             rep.ok(f"{label}: label identical per raw ID")
-        elif parse_close(xa, xb)[0]:
-            rep.ok(f"{label}: label equal per raw ID up to CSV parsing; {parse_close(xa, xb)[1]}")
+        elif why := parse_close(xa, xb):
+            rep.ok(f"{label}: label equal per raw ID up to CSV parsing; {why}")
         else:
             rep.bad(f"{label}: label differs at {int((xa != xb).sum())} rows")
         return
@@ -557,8 +557,8 @@ def compare_array(rep, label, xa, xb, spec, code, etype, raw_cache, base_dir, ma
     if tr == "no-op":
         if np.array_equal(xa, xb):
             rep.ok(f"{label} (no-op): exact")
-        elif parse_close(xa, xb)[0]:
-            rep.ok(f"{label} (no-op): exact up to CSV parsing; {parse_close(xa, xb)[1]}")
+        elif why := parse_close(xa, xb):
+            rep.ok(f"{label} (no-op): exact up to CSV parsing; {why}")
         else:
             ok, msg = close(xa, xb)
             rep.bad(f"{label} (no-op): not exact; {msg}")
