@@ -624,26 +624,16 @@ fn very_long_string_ids() {
         .iter()
         .map(|s| format!("{base}{s}"))
         .collect();
-    std::fs::write(
-        d.path().join("n.csv"),
-        format!("id,x\n{},1\n{},2\n{},3\n", ids[0], ids[1], ids[2]),
-    )
-    .unwrap();
+    let conf = one_csv_node_type(
+        d.path(),
+        &format!("id,x\n{},1\n{},2\n{},3\n", ids[0], ids[1], ids[2]),
+        json!([{"feature_col": "x"}]),
+    );
     std::fs::write(
         d.path().join("e.csv"),
-        format!("s,t\n{},{}\n{},{}\n", ids[0], ids[2], ids[2], ids[1]),
+        format!("src,dst\n{},{}\n{},{}\n", ids[0], ids[2], ids[2], ids[1]),
     )
     .unwrap();
-    let conf = write_conf(
-        d.path(),
-        &json!({
-            "version": "gconstruct-v0.1",
-            "nodes": [{"node_type": "n", "format": {"name": "csv"}, "files": "n.csv",
-                       "node_id_col": "id", "features": [{"feature_col": "x"}]}],
-            "edges": [{"relation": ["n", "r", "n"], "format": {"name": "csv"}, "files": "e.csv",
-                       "source_id_col": "s", "dest_id_col": "t"}]
-        }),
-    );
     let out = d.path().join("out");
     assert_ok(&run(&conf, &out, &[]), &out);
     let raw = common::raw_ids(&out, "_N").expect("raw ID map");
