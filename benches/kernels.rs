@@ -1,7 +1,7 @@
 //! Criterion benches of the hot kernels: ID-map build and lookup (string IDs), symmetric CSR
 //! construction, the no-op feature path over a vector column, and DistDGL partition writing.
 //! Inputs are synthetic and seeded; sizes are products-0.1-like but smaller so a run stays short.
-//! Run with `cargo bench --bench kernels`; `cargo test --all-targets` runs each once as a smoke test.
+//! Run with `cargo bench --bench kernels`; `cargo test --release --all-targets` runs each once as a smoke test.
 
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@
 //!     cargo bench --bench read_output -- OUTPUT_DIR_OR_PARTITION_JSON
 //!
 //! Prints `read_output: parts=P open_s=X touch_s=Y total_s=Z feat_bytes=B checksum=C`.
-//! Without a path (as `cargo test --all-targets` runs it) it only prints its usage.
+//! Without a path (as `cargo test --release --all-targets` runs it) it only prints its usage.
 
 use std::path::PathBuf;
 use std::time::Instant;

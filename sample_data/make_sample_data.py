@@ -48,9 +48,9 @@ pq.write_table(pa.table({
     "rating": pa.array(rating, pa.float64()),
 }), os.path.join(shop, "items.parquet"))
 
-# stores: integer IDs exactly 0..N-1 in order (NoopMap), JSON lines.
+# stores: integer IDs exactly 0..N-1 in order (NoopMap), CSV.
 areas = [120, 80, 200, 150, 60]
-jsonl(os.path.join(shop, "stores.json"), [{"sid": i, "area": a} for i, a in enumerate(areas)])
+csv(os.path.join(shop, "stores.csv"), ["sid", "area"], list(enumerate(areas)))
 
 # user -buys-> item: CSV, float feature price, LP label. (alice,105) appears twice (duplicate edge).
 buys = [("alice", 105, 9.5), ("bob", 101, 3.25), ("carol", 110, 20.0), ("dave", 103, 7.75),
@@ -73,10 +73,12 @@ pq.write_table(pa.table({"item": pa.array([s for s, _ in sold], pa.int64()),
                          "store": pa.array([d for _, d in sold], pa.int64())}),
                os.path.join(shop, "sold_at.parquet"))
 
-# item -tagged-> tag: JSON lines; `tag` is featureless (IDs = sorted unique strings).
+# item -tagged-> tag: Parquet (int64, string); `tag` is featureless (IDs = sorted unique strings).
 tagged = [(105, "red"), (101, "blue"), (110, "sale"), (103, "new"), (120, "green"),
           (105, "sale"), (130, "red"), (104, "blue"), (115, "new"), (109, "sale")]
-jsonl(os.path.join(shop, "tagged.json"), [{"item": i, "tag": t} for i, t in tagged])
+pq.write_table(pa.table({"item": pa.array([i for i, _ in tagged], pa.int64()),
+                         "tag": pa.array([t for _, t in tagged], pa.string())}),
+               os.path.join(shop, "tagged.parquet"))
 
 shop_conf = {
     "version": "gconstruct-v0.1",
@@ -93,8 +95,8 @@ shop_conf = {
          "features": [{"feature_col": "vec", "feature_name": "vec"}],
          "labels": [{"label_col": "rating", "task_type": "regression",
                      "split_pct": [0.8, 0.1, 0.1]}]},
-        {"node_type": "store", "format": {"name": "json"}, "files": ["stores.json"],
-         "node_id_col": "sid",
+        {"node_type": "store", "format": {"name": "csv", "separator": ","},
+         "files": ["stores.csv"], "node_id_col": "sid",
          "features": [{"feature_col": "area", "feature_name": "area",
                        "transform": {"name": "no-op"}}]},
     ],
@@ -107,20 +109,23 @@ shop_conf = {
          "files": ["follows.csv"], "source_id_col": "src", "dest_id_col": "dst"},
         {"relation": ["item", "sold_at", "store"], "format": {"name": "parquet"},
          "files": ["sold_at.parquet"], "source_id_col": "item", "dest_id_col": "store"},
-        {"relation": ["item", "tagged", "tag"], "format": {"name": "json"},
-         "files": ["tagged.json"], "source_id_col": "item", "dest_id_col": "tag"},
+        {"relation": ["item", "tagged", "tag"], "format": {"name": "parquet"},
+         "files": ["tagged.parquet"], "source_id_col": "item", "dest_id_col": "tag"},
     ],
 }
 write(os.path.join(shop, "config.json"), json.dumps(shop_conf, indent=4) + "\n")
 
 # ------------------------------------------------------------------ shop_transforms
 # The shop graph again (data files reused by relative path ../shop/...), with every numeric and
-# categorical transform, plus two small new files: stores.json (adds a multi-category string
-# column: GraphStorm splits on a separator only for JSON input) and views.csv (hard negatives).
+# categorical transform, plus three small new files: stores.json (adds a multi-category string
+# column: GraphStorm splits on a separator only for JSON input) and views.csv (hard negatives), and
+# tagged.json, shop's tagged edges as JSON lines. This sample keeps graphprep's JSON-lines input
+# covered (nodes and edges), so it prints the json-deprecation warning twice; shop prints none.
 st = os.path.join(HERE, "shop_transforms")
 # stores: NoopMap IDs 0..4; tags = ","-separated categories (multi-hot); kind = one category
 store_tags = ["mall,food", "food", "outlet,mall,food", "outlet", "mall"]
 store_kind = ["big", "small", "big", "mid", "small"]
+jsonl(os.path.join(st, "tagged.json"), [{"item": i, "tag": t} for i, t in tagged])
 jsonl(os.path.join(st, "stores.json"),
       [{"sid": i, "area": a, "tags": t, "kind": k}
        for i, (a, t, k) in enumerate(zip(areas, store_tags, store_kind))])
@@ -189,7 +194,7 @@ st_conf = {
         {"relation": ["item", "sold_at", "store"], "format": {"name": "parquet"},
          "files": ["../shop/sold_at.parquet"], "source_id_col": "item", "dest_id_col": "store"},
         {"relation": ["item", "tagged", "tag"], "format": {"name": "json"},
-         "files": ["../shop/tagged.json"], "source_id_col": "item", "dest_id_col": "tag"},
+         "files": ["tagged.json"], "source_id_col": "item", "dest_id_col": "tag"},
     ],
 }
 write(os.path.join(st, "config.json"), json.dumps(st_conf, indent=4) + "\n")

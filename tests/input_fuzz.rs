@@ -21,7 +21,8 @@ use proptest::prelude::*;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The samples' input files (relative to `sample_data`): the first [`SHOP_INPUTS`] are
-/// `shop`'s, all of them are `shop_transforms`'s.
+/// `shop`'s (CSV and Parquet); `shop_transforms` reads most of them too, plus its own JSON-lines
+/// node and edge files.
 const INPUTS: &[&str] = &[
     "shop/buys.csv",
     "shop/follows.csv",
@@ -29,9 +30,10 @@ const INPUTS: &[&str] = &[
     "shop/users/user-1.csv",
     "shop/items.parquet",
     "shop/sold_at.parquet",
-    "shop/stores.json",
-    "shop/tagged.json",
+    "shop/stores.csv",
+    "shop/tagged.parquet",
     "shop_transforms/stores.json",
+    "shop_transforms/tagged.json",
     "shop_transforms/views.csv",
 ];
 const SHOP_INPUTS: usize = 8;

@@ -8,7 +8,9 @@ use std::fs::File;
 use std::path::Path;
 use std::process::Command;
 
+use arrow::array::StringArray;
 use common::{construct_named, copy_dir, repo};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
 
@@ -38,6 +40,22 @@ fn lines(p: &Path, header: bool) -> Vec<String> {
         .skip(usize::from(header))
         .map(str::to_string)
         .collect()
+}
+
+/// The values of string column `col` of a Parquet file, in row order.
+fn parquet_strings(p: &Path, col: &str) -> Vec<String> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(p).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let a = batch.column_by_name(col).unwrap();
+        let a = a.as_any().downcast_ref::<StringArray>().unwrap();
+        out.extend(a.iter().map(|v| v.unwrap().to_string()));
+    }
+    out
 }
 
 fn parquet_rows(p: &Path) -> u64 {
@@ -111,18 +129,12 @@ fn shop_report_matches_inputs_stats_and_graphstorm() {
         .iter()
         .map(|f| lines(&data.join(f), true).len())
         .sum();
-    let tagged = lines(&data.join("tagged.json"), false);
-    let tags: BTreeSet<String> = tagged
-        .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["tag"].to_string())
-        .collect();
+    let tagged = parquet_strings(&data.join("tagged.parquet"), "tag");
+    let tags: BTreeSet<&String> = tagged.iter().collect();
     let want_nodes = [
         ("user", users as u64),
         ("item", parquet_rows(&data.join("items.parquet"))),
-        (
-            "store",
-            lines(&data.join("stores.json"), false).len() as u64,
-        ),
+        ("store", lines(&data.join("stores.csv"), true).len() as u64),
         ("tag", tags.len() as u64),
     ];
     let nt = by_name(&v, "node_types");
