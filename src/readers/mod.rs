@@ -28,6 +28,7 @@ use parquet::arrow::ProjectionMask;
 
 use crate::error::{Error, Result};
 
+mod csv_types;
 #[cfg(feature = "hdf5")]
 mod hdf5;
 
@@ -230,7 +231,8 @@ fn read_hdf5(path: &Path, _columns: &[String], _unique: &[String]) -> Result<Fil
     Err(Error::input(path, HDF5_DISABLED))
 }
 
-/// CSV: header row, `separator`, types inferred over the whole file.
+/// CSV: header row, `separator`, the requested columns' types inferred over the whole file
+/// (`csv_types`).
 fn read_csv(
     path: &Path,
     separator: u8,
@@ -238,34 +240,36 @@ fn read_csv(
     limit: Option<usize>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let mut file = open(path)?;
-    let fmt = arrow::csv::reader::Format::default()
-        .with_header(true)
-        .with_delimiter(separator);
-    let (inferred, _) = fmt
-        .infer_schema(BufReader::new(&mut file), limit)
-        .map_err(|e| Error::input(path, format!("cannot parse CSV header/types: {e}")))?;
-    // Keep what pandas would give: temporal-looking values stay strings.
-    let fields: Vec<Field> = inferred
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .delimiter(separator)
+        .from_reader(BufReader::with_capacity(1 << 20, &mut file));
+    let names: Vec<String> = rdr
+        .headers()
+        .map_err(|e| csv_error(path, "cannot read the CSV header", &e))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let untyped = Schema::new(
+        names
+            .iter()
+            .map(|n| Field::new(n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
+    let proj = projection(path, &untyped, columns)?;
+    let types = csv_types::infer(&mut rdr, &proj, limit)
+        .map_err(|e| csv_error(path, "cannot parse CSV", &e))?;
+    drop(rdr);
+    // Columns not requested are never decoded: Utf8 stands for any type there.
+    let mut fields: Vec<Field> = untyped
         .fields()
         .iter()
-        .map(|f| match f.data_type() {
-            DataType::Int64
-            | DataType::Float64
-            | DataType::Boolean
-            | DataType::Utf8
-            | DataType::Null => {
-                let dt = if *f.data_type() == DataType::Null {
-                    DataType::Utf8
-                } else {
-                    f.data_type().clone()
-                };
-                Field::new(f.name(), dt, true)
-            }
-            _ => Field::new(f.name(), DataType::Utf8, true),
-        })
+        .map(|f| f.as_ref().clone())
         .collect();
+    for (&i, t) in proj.iter().zip(types) {
+        fields[i] = Field::new(&names[i], t, true);
+    }
     let schema = Arc::new(Schema::new(fields));
-    let proj = projection(path, &schema, columns)?;
     file.rewind()
         .map_err(|e| Error::input(path, format!("cannot rewind: {e}")))?;
     let reader = arrow::csv::ReaderBuilder::new(schema.clone())
@@ -287,6 +291,31 @@ fn read_csv(
         ),
     };
     Ok((out_schema, batches))
+}
+
+/// A `csv` crate error as an input error with its line and what to do about it.
+fn csv_error(path: &Path, what: &str, e: &csv::Error) -> Error {
+    let at = |pos: Option<&csv::Position>| {
+        pos.map(|p| format!(" at line {}", p.line()))
+            .unwrap_or_default()
+    };
+    let msg = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => format!(
+            "{what}{}: a row has {len} fields where the header has {expected_len}; every row \
+             needs one value per header column (quote values that contain the separator)",
+            at(pos.as_ref())
+        ),
+        csv::ErrorKind::Utf8 { pos, err } => format!(
+            "{what}{}: not valid UTF-8 ({err}); re-encode the file as UTF-8",
+            at(pos.as_ref())
+        ),
+        _ => format!("{what}: {e}"),
+    };
+    Error::input(path, msg)
 }
 
 /// Parquet: streamed record batches of the projected root columns.
