@@ -41,28 +41,10 @@ csv=$data/products-$scale-csv; pq=$data/products-$scale
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
-# polars reads, per file, exactly the columns the config names for its block
-cat > "$work/polars_read.py" <<'PY'
-import glob, json, os, sys
-import polars as pl
-conf_path = sys.argv[1]
-base = os.path.dirname(conf_path)
-conf = json.load(open(conf_path))
-rows = 0
-for block in conf["nodes"] + conf["edges"]:
-    cols = [block[k] for k in ("node_id_col", "source_id_col", "dest_id_col") if k in block]
-    cols += [f["feature_col"] for f in block.get("features", [])]
-    cols += [l["label_col"] for l in block.get("labels", []) if "label_col" in l]
-    cols = list(dict.fromkeys(cols))
-    for pat in block["files"]:
-        for f in sorted(glob.glob(os.path.join(base, pat))):
-            rows += pl.read_csv(f, columns=cols, separator=block["format"].get("separator", ",")).height
-print(rows)
-PY
 
 for i in $(seq "$runs"); do
   time_measure "$work" decode-csv "$bin" decode --conf-file "$csv/config.json" --threads "$threads"
-  time_measure "$work" polars-csv env POLARS_MAX_THREADS="$threads" "$polars_py" "$work/polars_read.py" "$csv/config.json"
+  time_measure "$work" polars-csv env POLARS_MAX_THREADS="$threads" "$polars_py" "$repo/benches/polars_read.py" "$csv/config.json"
   for f in csv parquet; do
     d=$csv; [ $f = parquet ] && d=$pq
     rm -rf "$work/out"

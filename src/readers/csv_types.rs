@@ -1,4 +1,4 @@
-//! Whole-file type inference of CSV columns, one pass over the requested columns only.
+//! Whole-file type inference of CSV columns from their values decoded as text.
 //!
 //! The classes are arrow-csv's (what `Format::infer_schema` would infer), folded the way
 //! [`super::read_csv`] keeps them: a column is Boolean when every non-empty value is
@@ -7,15 +7,17 @@
 //! otherwise (dates and times included: they stay strings, as pandas keeps them). A value that
 //! starts with a quote character after unquoting is text. Empty values are nulls and say nothing.
 //!
-//! Where arrow-csv runs a regex set over every field of every column, this classifies bytes by
-//! hand, skips the columns that are not requested and stops reading as soon as every requested
-//! column is known to be text (an ID column of strings settles on its first row). Fields with
-//! non-ASCII bytes go through the same grammar as arrow-csv's regexes (Unicode digits and case
-//! folding), so the inferred types are the same.
+//! arrow-csv infers in a pass of its own over the whole file, running a regex set on every field
+//! of every column, and then parses the file again. Here the file is parsed once: the requested
+//! columns are decoded as text, classified by hand (stopping at a column's first text value) and
+//! the non-text ones parsed with arrow's own number parsers. Fields with non-ASCII bytes go
+//! through the same grammar as arrow-csv's regexes (Unicode digits and case folding), so the
+//! inferred types are the same.
 
-use std::io::Read;
 use std::sync::LazyLock;
 
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::CastOptions;
 use arrow::datatypes::DataType;
 use regex::bytes::RegexSet;
 
@@ -25,30 +27,43 @@ const INT: u8 = 2;
 const FLOAT: u8 = 4;
 const TEXT: u8 = 8;
 
-/// The inferred types of the columns `columns` (indices into the header) of a CSV stream whose
-/// header has already been read by `reader`; `limit` caps the data rows read.
-pub(super) fn infer<R: Read>(
-    reader: &mut csv::Reader<R>,
-    columns: &[usize],
-    limit: Option<usize>,
-) -> csv::Result<Vec<DataType>> {
-    let mut seen = vec![0u8; columns.len()];
-    let mut open: Vec<usize> = (0..columns.len()).collect();
-    let mut record = csv::ByteRecord::new();
-    let mut rows = 0usize;
-    while !open.is_empty() && limit.is_none_or(|n| rows < n) {
-        if !reader.read_byte_record(&mut record)? {
-            break;
-        }
-        rows += 1;
-        open.retain(|&k| {
-            if let Some(field) = record.get(columns[k]).filter(|f| !f.is_empty()) {
-                seen[k] |= classify(field);
+/// The type of a CSV column from its values decoded as text (empty fields are nulls), batch by
+/// batch; stops at the first value that makes it text.
+pub(super) fn infer<'a>(batches: impl Iterator<Item = &'a dyn Array>) -> DataType {
+    let mut seen = 0u8;
+    for a in batches {
+        let a = a.as_string::<i32>();
+        for v in a.iter().flatten() {
+            if !v.is_empty() {
+                seen |= classify(v.as_bytes());
+                if seen & TEXT != 0 {
+                    return DataType::Utf8;
+                }
             }
-            seen[k] & TEXT == 0
-        });
+        }
     }
-    Ok(seen.into_iter().map(data_type).collect())
+    data_type(seen)
+}
+
+/// A text column as `to`, parsed by arrow's own parsers (those of arrow-csv's decoder); `Err`
+/// has the row and the value that does not parse (a Unicode digit matched by `\d`).
+pub(super) fn parse(a: &ArrayRef, to: &DataType) -> std::result::Result<ArrayRef, (usize, String)> {
+    if to == &DataType::Utf8 {
+        return Ok(a.clone());
+    }
+    let strict = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    arrow::compute::cast_with_options(a, to, &strict).map_err(|_| {
+        // Find the value that failed, for the message.
+        let s = a.as_string::<i32>();
+        let safe = arrow::compute::cast(a, to).ok();
+        (0..s.len())
+            .find(|&r| s.is_valid(r) && safe.as_ref().is_none_or(|c| c.is_null(r)))
+            .map(|r| (r, s.value(r).to_string()))
+            .unwrap_or((0, String::new()))
+    })
 }
 
 fn data_type(seen: u8) -> DataType {
@@ -149,6 +164,9 @@ fn classify_unicode(f: &[u8]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow::array::StringArray;
+    use arrow::datatypes::Float64Type;
+    use std::sync::Arc;
 
     /// What arrow-csv's own inference says about a one-column file of these values.
     fn arrow_type(values: &[&str]) -> DataType {
@@ -166,14 +184,10 @@ mod tests {
         }
     }
 
+    /// Ours, from the values as the text decode gives them (empty fields are nulls).
     fn ours(values: &[&str]) -> DataType {
-        let mut text = String::from("x\n");
-        for v in values {
-            text.push_str(&format!("\"{}\"\n", v.replace('"', "\"\"")));
-        }
-        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        r.headers().unwrap();
-        infer(&mut r, &[0], None).unwrap().remove(0)
+        let a = StringArray::from_iter(values.iter().map(|v| (!v.is_empty()).then_some(*v)));
+        infer(std::iter::once(&a as &dyn Array))
     }
 
     #[test]
@@ -262,17 +276,18 @@ mod tests {
     }
 
     #[test]
-    fn stops_once_every_column_is_text_and_honours_the_limit() {
-        // The third row is ragged: reading it would be an error.
-        let text = "a,b\nx,1\ny,2\nz\n";
-        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        r.headers().unwrap();
-        assert_eq!(infer(&mut r, &[0], None).unwrap(), [DataType::Utf8]);
-        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        r.headers().unwrap();
-        assert_eq!(infer(&mut r, &[1], Some(2)).unwrap(), [DataType::Int64]);
-        let mut r = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        r.headers().unwrap();
-        assert!(infer(&mut r, &[1], None).is_err());
+    fn parses_like_arrow_csv_and_names_the_value_that_does_not_parse() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("1.5"), None, Some("-2e3")]));
+        let p = parse(&a, &DataType::Float64).unwrap();
+        let p = p.as_primitive::<Float64Type>();
+        assert_eq!((p.value(0), p.is_null(1), p.value(2)), (1.5, true, -2000.0));
+        // Arabic-Indic digits match `\d`, so the column is Int64, but i64 parsing refuses them.
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["7", "١٢"]));
+        let column = [a.as_ref()];
+        assert_eq!(infer(column.into_iter()), DataType::Int64);
+        assert_eq!(
+            parse(&a, &DataType::Int64).unwrap_err(),
+            (1, "١٢".to_string())
+        );
     }
 }

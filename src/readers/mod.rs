@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use arrow::array::{new_empty_array, ArrayRef};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use arrow::record_batch::{RecordBatch, RecordBatchReader};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions, RecordBatchReader};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 
@@ -257,40 +257,75 @@ fn read_csv(
             .collect::<Vec<_>>(),
     );
     let proj = projection(path, &untyped, columns)?;
-    let types = csv_types::infer(&mut rdr, &proj, limit)
-        .map_err(|e| csv_error(path, "cannot parse CSV", &e))?;
     drop(rdr);
-    // Columns not requested are never decoded: Utf8 stands for any type there.
-    let mut fields: Vec<Field> = untyped
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    for (&i, t) in proj.iter().zip(types) {
-        fields[i] = Field::new(&names[i], t, true);
-    }
-    let schema = Arc::new(Schema::new(fields));
-    file.rewind()
-        .map_err(|e| Error::input(path, format!("cannot rewind: {e}")))?;
-    let reader = arrow::csv::ReaderBuilder::new(schema.clone())
+    let rows_per_batch = csv_batch_rows(&mut file)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?
+        .min(batch_rows(limit));
+    // One pass: every requested column is decoded as text, its type inferred from those strings
+    // over the whole file (or the first `limit` rows), then the numeric and boolean columns are
+    // parsed with the parsers arrow-csv itself uses.
+    let reader = arrow::csv::ReaderBuilder::new(Arc::new(untyped))
         .with_header(true)
         .with_delimiter(separator)
-        .with_batch_size(batch_rows(limit))
-        .with_projection(proj)
-        .build(BufReader::with_capacity(1 << 20, file))
+        .with_batch_size(rows_per_batch)
+        .with_projection(proj.clone())
+        .build_buffered(BufReader::with_capacity(1 << 20, file))
         .map_err(|e| Error::input(path, format!("cannot read CSV: {e}")))?;
     let batches = collect_batches(reader, limit, |e, row| {
         Error::input(path, format!("CSV parse error after data row {row}: {e}"))
     })?;
-    let out_schema = match batches.first() {
-        Some(b) => b.schema(),
-        None => Arc::new(
-            schema
-                .project(&projection(path, &schema, columns)?)
+    let fields: Vec<Field> = proj
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let t = csv_types::infer(batches.iter().map(|b| b.column(k).as_ref()));
+            Field::new(&names[i], t, true)
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let mut typed = Vec::with_capacity(batches.len());
+    let mut row = 0u64;
+    for b in batches {
+        let mut cols = Vec::with_capacity(b.num_columns());
+        for (c, f) in b.columns().iter().zip(schema.fields()) {
+            cols.push(csv_types::parse(c, f.data_type()).map_err(|(r, v)| {
+                Error::input(
+                    path,
+                    format!(
+                        "data row {}, column '{}': cannot parse '{v}' as {}",
+                        row + r as u64 + 1,
+                        f.name(),
+                        f.data_type()
+                    ),
+                )
+            })?);
+        }
+        row += b.num_rows() as u64;
+        let rows = RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+        typed.push(
+            RecordBatch::try_new_with_options(schema.clone(), cols, &rows)
                 .map_err(|e| Error::input(path, e.to_string()))?,
-        ),
-    };
-    Ok((out_schema, batches))
+        );
+    }
+    Ok((schema, typed))
+}
+
+/// Decoded text per CSV batch: small enough for the allocator to reuse the freed buffers of the
+/// previous batch (large ones are fresh, zeroed `mmap`s each time), large enough to amortise the
+/// per-batch work. Wide rows (a 100-value feature string is ~700 bytes) get fewer rows per batch.
+const CSV_BATCH_BYTES: usize = 512 << 10;
+
+/// Rows per batch for this file, from the mean line length of its first 256 KiB; leaves `file`
+/// at its start.
+fn csv_batch_rows(file: &mut File) -> std::io::Result<usize> {
+    use std::io::Read;
+    file.rewind()?;
+    let mut head = Vec::with_capacity(1 << 18);
+    file.by_ref().take(1 << 18).read_to_end(&mut head)?;
+    file.rewind()?;
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1);
+    let mean = (head.len() / lines).max(1);
+    Ok((CSV_BATCH_BYTES / mean).clamp(1024, BATCH_ROWS))
 }
 
 /// A `csv` crate error as an input error with its line and what to do about it.
