@@ -492,9 +492,49 @@ impl<'a> Iterator for Pieces<'a> {
     }
 }
 
-/// Python `float(s)`: surrounding whitespace allowed, `inf`/`nan` accepted.
+/// Python `float(s)`: surrounding whitespace allowed, `inf`/`nan` accepted. Plain decimals
+/// ("-0.1234", "17", ".5") take [`exact_decimal`]'s shortcut, which gives the same value.
 pub(crate) fn parse_float(s: &str) -> Option<f64> {
-    s.trim().parse::<f64>().ok()
+    exact_decimal(s.as_bytes()).or_else(|| s.trim().parse::<f64>().ok())
+}
+
+/// Powers of ten that are exact in f64.
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// `[+-]digits[.digits]` with at most 19 digits whose value as an integer m is at most 2^53 and
+/// with at most 22 digits after the point: m and 10^k are then exact in f64, and one IEEE
+/// division (correctly rounded) gives the correctly rounded value of m / 10^k, which is what a
+/// correct parser returns. `None` for anything else (exponents, whitespace, inf/nan, long
+/// mantissas), which goes to the general parser.
+fn exact_decimal(b: &[u8]) -> Option<f64> {
+    let (neg, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut m, mut n, mut frac, mut dot) = (0u64, 0u32, 0usize, false);
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                if n == 19 {
+                    return None;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                n += 1;
+                frac += usize::from(dot);
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if n == 0 || m > 1 << 53 || frac >= EXACT_POW10.len() {
+        return None;
+    }
+    let x = m as f64 / EXACT_POW10[frac];
+    Some(if neg { -x } else { x })
 }
 
 /// Agrees on one width over per-slice widths (slices without values don't vote). A column
@@ -581,6 +621,65 @@ mod tests {
             to_mat(&a, None, 3, None, true, &loc()).unwrap().data,
             vec![4.0, 5.0, 6.0]
         );
+    }
+
+    #[test]
+    fn exact_decimal_is_the_correctly_rounded_parse() {
+        let mut cases: Vec<String> = [
+            "0",
+            "-0",
+            "+0",
+            "-0.0000",
+            "1.",
+            ".5",
+            "-.5",
+            "17",
+            "0.1",
+            "-0.1234",
+            "9007199254740992",
+            "9007199254740993",
+            "0.30000000000000004",
+            "1234567890123456789",
+            "12345678901234567890",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+            "1e5",
+            " 1",
+            "1 ",
+            ".",
+            "-",
+            "",
+            "1..2",
+            "nan",
+            "inf",
+            "1_0",
+            "٣",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // products-style features: 4 decimals, and random mantissas with 1 to 19 digits
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 1 + (i % 19);
+            let m = x % 10u64.pow(digits as u32);
+            let k = (x >> 40) as usize % (digits + 1);
+            let t = format!("{m:0digits$}");
+            let (a, b) = t.split_at(digits - k);
+            cases.push(format!("{}{a}.{b}", if x & 1 == 1 { "-" } else { "" }));
+        }
+        for s in &cases {
+            let want = s.trim().parse::<f64>().ok();
+            let got = parse_float(s);
+            assert_eq!(
+                got.map(f64::to_bits),
+                want.map(f64::to_bits),
+                "{s:?}: {got:?} vs {want:?}"
+            );
+        }
     }
 
     #[test]
