@@ -62,7 +62,7 @@ json.dump(conf(True), open(os.path.join(data, "with.json"), "w"), indent=1)
 json.dump(conf(False), open(os.path.join(data, "without.json"), "w"), indent=1)
 PY
 fi
-(cd "$repo" && cargo build --release -q)
+(cd "$repo" && cargo build --release --features hdf5 -q)
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 

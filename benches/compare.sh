@@ -49,7 +49,7 @@ for block in c["nodes"] + c["edges"]:
 json.dump(c, open(sys.argv[2], "w"), indent=2)
 PY
 fi
-(cd "$repo" && cargo build --release -q)
+(cd "$repo" && cargo build --release --features hdf5 -q)
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 

@@ -37,7 +37,7 @@ py=$(bash "$shared/refenv.sh" | tail -1)
 csv=$data/products-$scale-csv; pq=$data/products-$scale
 [ -f "$csv/config.json" ] || "$py" "$shared/bench/gen_products.py" "$csv" --scale "$scale" --csv >&2
 [ -f "$pq/config.json" ] || "$py" "$shared/bench/gen_products.py" "$pq" --scale "$scale" >&2
-(cd "$repo" && cargo build --release -q)
+(cd "$repo" && cargo build --release --features hdf5 -q)
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 

@@ -43,7 +43,7 @@ for f in "$gsdir/data_gen.py" "$dg/process_movielens.py"; do
   [ -f "$f" ] || { echo "--graphstorm-src: $f not found (need a GraphStorm 0.5.1 source tree)" >&2; exit 2; }
 done
 py=$(bash "$shared/refenv.sh" | tail -1)
-(cd "$repo" && cargo build --release -q) || exit 1
+(cd "$repo" && cargo build --release --features hdf5 -q) || exit 1
 bin=$repo/target/release/graphprep
 bert=$repo/tests/fixtures/tiny-bert
 hidden=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['hidden_size'])" "$bert/config.json")

@@ -26,7 +26,7 @@ py=$(bash "$shared/refenv.sh" | tail -1)
 if [ ! -f "$data/config.json" ]; then
   /usr/bin/time -f "generated in %e s" "$py" "$repo/benches/gen_edges.py" "$data" --edges "$edges" --nodes "$nodes" >&2
 fi
-(cd "$repo" && cargo build --release -q)
+(cd "$repo" && cargo build --release --features hdf5 -q)
 rm -rf "$out"
 log=$(mktemp)
 set +e

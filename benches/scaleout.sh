@@ -32,7 +32,7 @@ if [ ! -f "$data/config.json" ]; then
   echo "generating products-$scale into $data" >&2
   "$py" "$shared/bench/gen_products.py" "$data" --scale "$scale" >&2
 fi
-(cd "$repo" && cargo build --release -q)
+(cd "$repo" && cargo build --release --features hdf5 -q)
 bin=$repo/target/release/graphprep
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # measure NAME CMD...: time_measure into $work (benches/time_v.sh)

@@ -39,7 +39,7 @@ if [ ! -f "$data/config.json" ]; then
   "$PY" "$shared/bench/train/gen_planted.py" "$data" --scale "$SCALE" --no-baselines >/dev/null
 fi
 
-(cd "$repo" && cargo build --release --quiet)
+(cd "$repo" && cargo build --release --features hdf5 --quiet)
 gp=$repo/target/release/graphprep
 
 # ---- GraphStorm ----

@@ -12,7 +12,7 @@
 # (every wheel's sha256 is pinned below). Needs python3 with pip and access to PyPI.
 # At run time on a GPU machine, `graphprep --device cuda` loads the CUDA backend of the torch
 # found there (see README, "GPU").
-# Skip with GRAPHPREP_NO_LIBTORCH=1 (then build with `--no-default-features --features hdf5`).
+# Skip with GRAPHPREP_NO_LIBTORCH=1 (then build with `--no-default-features`).
 set -euo pipefail
 
 if [ "${GRAPHPREP_NO_LIBTORCH:-}" = 1 ]; then
@@ -35,7 +35,7 @@ if [ -f "$dest/.installed" ] && [ "$(cat "$dest/.installed")" = "$stamp_text" ] 
 fi
 
 if [ "$(uname -sm)" != "Linux x86_64" ]; then
-    echo "setup_libtorch.sh: the pinned wheels are for Linux x86_64; on $(uname -sm) point LIBTORCH at a libtorch $version or build without training: cargo build --no-default-features --features hdf5" >&2
+    echo "setup_libtorch.sh: the pinned wheels are for Linux x86_64; on $(uname -sm) point LIBTORCH at a libtorch $version or build without training: cargo build --no-default-features" >&2
     exit 1
 fi
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the system libraries graphprep links against: libhdf5 (for the default `hdf5` cargo
-# feature) and pkg-config (how the build finds it). Idempotent: does nothing when
+# Installs the system libraries graphprep links against: libhdf5 (for the opt-in `hdf5` cargo
+# feature, which the README's commands and .ci/run enable) and pkg-config (how the build finds it). Idempotent: does nothing when
 # `pkg-config --exists hdf5` succeeds. As root on Debian/Ubuntu it runs apt-get; otherwise it
-# prints the command to run and exits 1. To build without HDF5 input instead:
-# `cargo build --no-default-features`.
+# prints the command to run and exits 1. Without HDF5 input no system library is needed: a
+# plain `cargo build --release` leaves it out.
 # First it installs libtorch 2.11.0 (CPU) for the default `train` feature into .libtorch/
 # (tests/setup_libtorch.sh: idempotent, checksum-checked; GRAPHPREP_NO_LIBTORCH=1 skips it).
 set -euo pipefail
@@ -25,11 +25,11 @@ fi
 
 cat >&2 <<MSG
 setup_system.sh: the HDF5 library (libhdf5-dev) and pkg-config are needed to build graphprep
-with its default features. Install them as root:
+with HDF5 input (--features hdf5, as the README's commands do). Install them as root:
 
     sudo sh -c '$cmd'
 
 (other systems: Fedora 'dnf install hdf5-devel pkgconf', macOS 'brew install hdf5 pkg-config'),
-or build without HDF5 input: cargo build --no-default-features
+or build without HDF5 input: cargo build --release (no --features hdf5)
 MSG
 exit 1

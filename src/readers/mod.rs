@@ -33,10 +33,10 @@ mod csv_types;
 mod hdf5;
 
 /// Why an `hdf5` block cannot be read by a build without the `hdf5` feature.
-pub const HDF5_DISABLED: &str = "this graphprep was built without HDF5 support (cargo feature \
-     `hdf5`, on by default). Install the HDF5 library (Debian/Ubuntu: `apt-get install \
-     libhdf5-dev pkg-config`, or run `bash tests/setup_system.sh`) and rebuild without \
-     `--no-default-features`, or convert the files to Parquet";
+pub const HDF5_DISABLED: &str = "this graphprep was built without HDF5 support (the opt-in \
+     cargo feature `hdf5`). Install the HDF5 library (Debian/Ubuntu: `apt-get install \
+     libhdf5-dev pkg-config`, or run `bash tests/setup_system.sh`) and rebuild with \
+     `cargo build --release --features hdf5`, or convert the files to Parquet";
 
 /// Input table format of a block.
 #[derive(Clone, Debug, PartialEq)]
