@@ -453,7 +453,7 @@ pub(crate) fn split<'a>(s: &'a str, sep: &'a str) -> impl Iterator<Item = &'a st
 }
 
 /// `split(s, sep).count()`: a one-byte separator is counted (a vectorised byte count).
-fn count_pieces(s: &str, sep: &str) -> usize {
+pub(crate) fn count_pieces(s: &str, sep: &str) -> usize {
     match sep.as_bytes() {
         &[b] if b.is_ascii() => s.bytes().filter(|&c| c == b).count() + 1,
         _ => s.split(sep).count(),

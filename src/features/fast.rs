@@ -4,16 +4,21 @@
 //! (one rayon task per slice of rows), skipping the general path's f64 staging matrix.
 //! Results are identical to the general path (same casts, same NaN/Inf check and message).
 //!
+//! [`split_f32`] does the same for vectors stored as text (`"0.1;-2.5;…"` with a `separator`):
+//! each piece is parsed as f64 and rounded once to f32 straight into the output, as the general
+//! path's f64 matrix then cast would. Any row the general path refuses sends the whole feature
+//! back to it, so errors are the general path's.
+//!
 //! # Memory
 //! Only the output tensor.
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float32Type, Float64Type, Int64Type};
 
-use super::column::nan_msg;
+use super::column::{count_pieces, nan_msg, parse_float, split};
 use super::{FeatureCtx, Part};
 use crate::config::plan::FeatureSpec;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 enum Src<'a> {
@@ -109,11 +114,64 @@ pub(crate) fn plain_f32(
     Ok(Some(out.into_tensor(vec![total, width])?))
 }
 
+/// The no-op transform of `sep`-separated number strings into float32, or `None` for the
+/// general path: a column that is not plain Utf8, a null, or any row the general path would
+/// refuse (another number of pieces than the first row's, a piece that is not a number, NaN or
+/// ±Inf while validating), so that the general path reports it.
+pub(crate) fn split_f32(
+    spec: &FeatureSpec,
+    parts: &[Part<'_>],
+    ctx: &FeatureCtx<'_>,
+    rows: &[usize],
+    sep: &str,
+) -> Result<Option<Tensor>> {
+    let mut strs = Vec::with_capacity(parts.len());
+    let mut width = None;
+    for p in parts {
+        if p.rows == 0 {
+            strs.push(None);
+            continue;
+        }
+        let a = p.columns[0].as_ref();
+        let Some(s) = a.as_string_opt::<i32>().filter(|_| a.null_count() == 0) else {
+            return Ok(None);
+        };
+        width.get_or_insert_with(|| count_pieces(s.value(0), sep));
+        strs.push(Some(s));
+    }
+    let Some(width) = width else { return Ok(None) };
+    let total: usize = rows.iter().sum();
+    let mut out = ctx.alloc(total, width, 0f32, &spec.name)?;
+    // Only tells the caller to fall back; the general path builds the real message.
+    let refused = || Error::config(&spec.json_path, "refused by the fast path");
+    let filled = out.fill_blocks(rows, width, |i, slot| {
+        let Some(s) = strs[i] else { return Ok(()) };
+        for (r, row) in slot.chunks_exact_mut(width).enumerate() {
+            let mut pieces = split(s.value(r), sep);
+            for o in row.iter_mut() {
+                let x = pieces.next().and_then(parse_float).ok_or_else(refused)?;
+                if ctx.validate && !x.is_finite() {
+                    return Err(refused());
+                }
+                *o = x as f32;
+            }
+            if pieces.next().is_some() {
+                return Err(refused());
+            }
+        }
+        Ok(())
+    });
+    match filled {
+        Ok(()) => Ok(Some(out.into_tensor(vec![total, width])?)),
+        Err(_) => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, Float64Array};
+    use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, Float64Array, StringArray};
     use arrow::datatypes::Field;
 
     use crate::config::plan::{FeatureSpec, Transform};
@@ -228,6 +286,82 @@ mod tests {
             }],
             learned: Default::default(),
             feature_dim: vec![1],
+        }
+    }
+
+    fn split_spec(truncate: Option<usize>, sep: &str) -> FeatureSpec {
+        let mut s = spec(truncate);
+        s.transform = Transform::Noop {
+            separator: Some(sep.into()),
+            truncate_dim: truncate,
+        };
+        s
+    }
+
+    /// Text vectors: the split fast path (no truncate_dim) gives the general path's bytes, and
+    /// every row the general path refuses gets the general path's error.
+    #[test]
+    fn split_fast_equals_general() {
+        let p = std::path::Path::new("x.csv");
+        let ctx = |validate| FeatureCtx {
+            validate,
+            dst_ids: None,
+            store: None,
+            lm: Default::default(),
+            progress: None,
+        };
+        let good: ArrayRef = Arc::new(StringArray::from(vec![
+            "0.1;-2.5;3",
+            "1e-3;.5;-0.0000",
+            " 7 ;8.25;123456789.123456789",
+            "0.30000000000000004;1e39;-1e-50",
+        ]));
+        let files = [
+            FileColumns {
+                path: p,
+                columns: vec![good.slice(0, 1)],
+            },
+            FileColumns {
+                path: p,
+                columns: vec![good.slice(1, 3)],
+            },
+        ];
+        for validate in [true, false] {
+            let fast = compute_feature(&split_spec(None, ";"), &files, &ctx(validate)).unwrap();
+            let general =
+                compute_feature(&split_spec(Some(3), ";"), &files, &ctx(validate)).unwrap();
+            assert_eq!(
+                fast.tensors[0].tensor.bytes(),
+                general.tensors[0].tensor.bytes()
+            );
+            assert_eq!(fast.tensors[0].tensor.shape, vec![4, 3]);
+            assert_eq!(fast.feature_dim, vec![3]);
+        }
+        for bad in [
+            vec![Some("1;2"), Some("1;2;3")],
+            vec![Some("1;2"), Some("1")],
+            vec![Some("1;2"), Some("1;x")],
+            vec![Some("1;2"), Some("1;nan")],
+            vec![Some("1;2"), None],
+        ] {
+            let a: ArrayRef = Arc::new(StringArray::from(bad.clone()));
+            let f = [FileColumns {
+                path: p,
+                columns: vec![a],
+            }];
+            for validate in [true, false] {
+                let fast = compute_feature(&split_spec(None, ";"), &f, &ctx(validate));
+                let general = compute_feature(&split_spec(Some(2), ";"), &f, &ctx(validate));
+                match (fast, general) {
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{bad:?}"),
+                    (Ok(a), Ok(b)) => assert_eq!(
+                        a.tensors[0].tensor.bytes(),
+                        b.tensors[0].tensor.bytes(),
+                        "{bad:?}"
+                    ),
+                    (a, b) => panic!("{bad:?} validate={validate}: {a:?} vs {b:?}"),
+                }
+            }
         }
     }
 

@@ -189,8 +189,12 @@ pub fn compute_feature(
             separator,
             truncate_dim,
         } => {
-            if separator.is_none() && truncate_dim.is_none() && dtype == DType::F32 && ncols == 1 {
-                if let Some(t) = fast::plain_f32(spec, files, ctx, &rows)? {
+            if truncate_dim.is_none() && dtype == DType::F32 && ncols == 1 {
+                let fast = match separator {
+                    None => fast::plain_f32(spec, files, ctx, &rows)?,
+                    Some(sep) => fast::split_f32(spec, files, ctx, &rows, sep)?,
+                };
+                if let Some(t) = fast {
                     let dim = t.shape[1..].to_vec();
                     let tensors = vec![NamedTensor {
                         name: spec.name.clone(),
