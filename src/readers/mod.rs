@@ -246,7 +246,7 @@ fn read_csv(
         .from_reader(BufReader::with_capacity(1 << 20, &mut file));
     let names: Vec<String> = rdr
         .headers()
-        .map_err(|e| csv_error(path, "cannot read the CSV header", &e))?
+        .map_err(|e| csv_header_error(path, &e))?
         .iter()
         .map(str::to_string)
         .collect();
@@ -328,27 +328,17 @@ fn csv_batch_rows(file: &mut File) -> std::io::Result<usize> {
     Ok((CSV_BATCH_BYTES / mean).clamp(1024, BATCH_ROWS))
 }
 
-/// A `csv` crate error as an input error with its line and what to do about it.
-fn csv_error(path: &Path, what: &str, e: &csv::Error) -> Error {
-    let at = |pos: Option<&csv::Position>| {
-        pos.map(|p| format!(" at line {}", p.line()))
-            .unwrap_or_default()
-    };
+/// An error reading a CSV header row as an input error, with its line and what to do about it
+/// (data rows are read, and their errors reported, by arrow's decoder).
+fn csv_header_error(path: &Path, e: &csv::Error) -> Error {
     let msg = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
-        } => format!(
-            "{what}{}: a row has {len} fields where the header has {expected_len}; every row \
-             needs one value per header column (quote values that contain the separator)",
-            at(pos.as_ref())
-        ),
         csv::ErrorKind::Utf8 { pos, err } => format!(
-            "{what}{}: not valid UTF-8 ({err}); re-encode the file as UTF-8",
-            at(pos.as_ref())
+            "cannot read the CSV header{}: not valid UTF-8 ({err}); re-encode the file as UTF-8",
+            pos.as_ref()
+                .map(|p| format!(" at line {}", p.line()))
+                .unwrap_or_default()
         ),
-        _ => format!("{what}: {e}"),
+        _ => format!("cannot read the CSV header: {e}"),
     };
     Error::input(path, msg)
 }
