@@ -53,13 +53,12 @@ fn flat(arr: &dyn Array) -> Option<(Src<'_>, usize)> {
     }
 }
 
-/// `Some(tensor)` when every slice qualifies (same width), `None` to use the general path.
-pub(crate) fn plain_f32(
-    spec: &FeatureSpec,
-    parts: &[Part<'_>],
-    ctx: &FeatureCtx<'_>,
-    rows: &[usize],
-) -> Result<Option<Tensor>> {
+/// The fast path's source of every slice of rows (`None` for an empty one) and the width they
+/// share, or `None` when a slice does not qualify, the widths differ or every slice is empty.
+fn sources<'a, S>(
+    parts: &'a [Part<'_>],
+    source: impl Fn(&'a dyn Array) -> Option<(S, usize)>,
+) -> Option<(Vec<Option<S>>, usize)> {
     let mut srcs = Vec::with_capacity(parts.len());
     let mut width = None;
     for p in parts {
@@ -67,15 +66,25 @@ pub(crate) fn plain_f32(
             srcs.push(None);
             continue;
         }
-        let Some((src, w)) = flat(p.columns[0].as_ref()) else {
-            return Ok(None);
-        };
+        let (src, w) = source(p.columns[0].as_ref())?;
         if *width.get_or_insert(w) != w {
-            return Ok(None);
+            return None;
         }
         srcs.push(Some(src));
     }
-    let Some(width) = width else { return Ok(None) };
+    Some((srcs, width?))
+}
+
+/// `Some(tensor)` when every slice qualifies (same width), `None` to use the general path.
+pub(crate) fn plain_f32(
+    spec: &FeatureSpec,
+    parts: &[Part<'_>],
+    ctx: &FeatureCtx<'_>,
+    rows: &[usize],
+) -> Result<Option<Tensor>> {
+    let Some((srcs, width)) = sources(parts, flat) else {
+        return Ok(None);
+    };
     let total: usize = rows.iter().sum();
     let mut out = ctx.alloc(total, width, 0f32, &spec.name)?;
     out.fill_blocks(rows, width, |i, slot| {
@@ -116,30 +125,23 @@ pub(crate) fn plain_f32(
 
 /// The no-op transform of `sep`-separated number strings into float32, or `None` for the
 /// general path: a column that is not plain Utf8, a null, or any row the general path would
-/// refuse (another number of pieces than the first row's, a piece that is not a number, NaN or
-/// ±Inf while validating), so that the general path reports it.
-pub(crate) fn split_f32(
+/// refuse (another number of pieces than the first row of its slice, slices that disagree, a
+/// piece that is not a number, NaN or ±Inf while validating), so that the general path reports
+/// it.
+pub(crate) fn split_f32<'a>(
     spec: &FeatureSpec,
-    parts: &[Part<'_>],
+    parts: &'a [Part<'_>],
     ctx: &FeatureCtx<'_>,
     rows: &[usize],
     sep: &str,
 ) -> Result<Option<Tensor>> {
-    let mut strs = Vec::with_capacity(parts.len());
-    let mut width = None;
-    for p in parts {
-        if p.rows == 0 {
-            strs.push(None);
-            continue;
-        }
-        let a = p.columns[0].as_ref();
-        let Some(s) = a.as_string_opt::<i32>().filter(|_| a.null_count() == 0) else {
-            return Ok(None);
-        };
-        width.get_or_insert_with(|| count_pieces(s.value(0), sep));
-        strs.push(Some(s));
-    }
-    let Some(width) = width else { return Ok(None) };
+    let strings = |a: &'a dyn Array| {
+        let s = a.as_string_opt::<i32>().filter(|_| a.null_count() == 0)?;
+        Some((s, count_pieces(s.value(0), sep)))
+    };
+    let Some((strs, width)) = sources(parts, strings) else {
+        return Ok(None);
+    };
     let total: usize = rows.iter().sum();
     let mut out = ctx.alloc(total, width, 0f32, &spec.name)?;
     // Only tells the caller to fall back; the general path builds the real message.
