@@ -32,12 +32,12 @@ fn inspect_json(path: &Path) -> Value {
     serde_json::from_slice(&o.stdout).expect("stdout is one JSON object")
 }
 
-/// Data lines of a text table or JSON-lines file (header skipped when `header`).
-fn lines(p: &Path, header: bool) -> Vec<String> {
+/// Data lines of a CSV table (header skipped).
+fn lines(p: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(p).unwrap();
     text.lines()
         .filter(|l| !l.trim().is_empty())
-        .skip(usize::from(header))
+        .skip(1)
         .map(str::to_string)
         .collect()
 }
@@ -94,7 +94,7 @@ fn mask_set(v: &Value, owner: &str, name: &str) -> (u64, u64) {
 
 /// The `(src, dst)` columns of a CSV edge file.
 fn csv_pairs(p: &Path) -> Vec<(String, String)> {
-    lines(p, true)
+    lines(p)
         .iter()
         .map(|l| {
             let mut it = l.split(',');
@@ -127,14 +127,14 @@ fn shop_report_matches_inputs_stats_and_graphstorm() {
     // Node counts straight from the input files.
     let users: usize = ["users/user-0.csv", "users/user-1.csv"]
         .iter()
-        .map(|f| lines(&data.join(f), true).len())
+        .map(|f| lines(&data.join(f)).len())
         .sum();
     let tagged = parquet_strings(&data.join("tagged.parquet"), "tag");
     let tags: BTreeSet<&String> = tagged.iter().collect();
     let want_nodes = [
         ("user", users as u64),
         ("item", parquet_rows(&data.join("items.parquet"))),
-        ("store", lines(&data.join("stores.csv"), true).len() as u64),
+        ("store", lines(&data.join("stores.csv")).len() as u64),
         ("tag", tags.len() as u64),
     ];
     let nt = by_name(&v, "node_types");
@@ -306,7 +306,7 @@ fn shop_report_matches_inputs_stats_and_graphstorm() {
 }
 
 fn buys_prices(p: &Path) -> Vec<f64> {
-    lines(p, true)
+    lines(p)
         .iter()
         .map(|l| l.split(',').nth(2).unwrap().parse().unwrap())
         .collect()
